@@ -1,0 +1,298 @@
+"""The ``ganzoo`` command: parses, calls the Python API, prints with rich.
+
+``list``, ``info``, ``plugins`` and ``--help`` never import torch; ``run`` and ``sample``
+import it inside their functions. User mistakes print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Any, Sequence
+
+from ._version import __version__
+from .errors import GanzooError
+
+ARXIV = "https://arxiv.org/abs/"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _table(title: str | None, columns: Sequence[str], rows: list[Sequence[Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold", title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
+
+
+def spec_dict(spec: Any) -> dict[str, Any]:
+    """A spec as plain JSON-able data (mappings unfrozen, the source spelled out)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(spec):
+        value = getattr(spec, f.name)
+        if f.name == "source":
+            value = dataclasses.asdict(value) if value else None
+        elif hasattr(value, "items"):
+            value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+# ---------------------------------------------------------------- list / info / plugins
+def cmd_list(args: argparse.Namespace) -> int:
+    from .plugins import get_registry
+
+    registry = get_registry()
+    kind = "losses" if args.losses else "architectures" if args.architectures else "datasets" if args.datasets else "models"
+    specs = getattr(registry, kind).match(args.pattern)
+    if args.json:
+        _print_json([spec_dict(s) for s in specs])
+        return 0
+    if kind == "models":
+        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.loss, s.summary, s.source) for s in specs]
+        columns = ["name", "task", "architecture", "loss", "summary", "source"]
+    elif kind == "architectures":
+        rows = [(s.name, s.task, ", ".join(map(str, s.image_sizes)) or "any", s.summary, s.source) for s in specs]
+        columns = ["name", "task", "image sizes", "summary", "source"]
+    elif kind == "losses":
+        rows = [(s.name, ", ".join(s.tasks) or "any", s.summary, s.source) for s in specs]
+        columns = ["name", "tasks", "summary", "source"]
+    else:
+        rows = [(s.name + (f":{s.argument}" if s.argument else ""), "yes" if s.labelled else "no", s.summary, s.source) for s in specs]
+        columns = ["name", "labelled", "summary", "source"]
+    console = _console()
+    if not specs:
+        console.print(f"no {kind} match {args.pattern!r}" if args.pattern else f"no {kind} are registered")
+        return 0
+    console.print(_table(None, columns, rows))
+    return 0
+
+
+def _mapping_lines(mapping: Any) -> str:
+    return ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in mapping.items()) or "-"
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .config import TrainConfig
+    from .plugins import get_registry
+    from .specs import ModelSpec
+
+    registry = get_registry()
+    spec = registry.find(args.name)
+    kind = type(spec).__name__.removesuffix("Spec").lower()
+    data = spec_dict(spec)
+    if isinstance(spec, ModelSpec):
+        arch, loss = registry.architecture(spec.architecture), registry.loss(spec.loss)
+        training = TrainConfig(model=spec.name, **{k: v for k, v in spec.training.items()})
+        data["task"] = arch.task
+        data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "architecture_config", "loss_config")}
+        data["architecture_config"] = {**arch.defaults, **spec.architecture_config}
+        data["loss_config"] = {**loss.defaults, **spec.loss_config}
+        data["architecture_builder"] = arch.builder
+        data["loss_builder"] = loss.builder
+    if args.json:
+        _print_json({"kind": kind, **data})
+        return 0
+    rows = []
+    for key, value in data.items():
+        if key == "source":
+            value = f"{spec.source} (plugin {spec.source.plugin!r})" if spec.source else "-"
+        elif key == "paper":
+            value = f"arXiv {value}  {ARXIV}{value}" if value else "-"
+        elif isinstance(value, dict):
+            value = _mapping_lines(value)
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value)) or "any"
+        rows.append((key, value))
+    from rich.table import Table
+
+    table = Table(title=f"{kind} {spec.name}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for row in rows:
+        table.add_row(*map(str, row))
+    _console().print(table)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import plugin_infos
+
+    infos = plugin_infos()
+    if args.json:
+        _print_json([i.as_dict() for i in infos])
+        return 0
+    style = {"ok": "green", "broken": "red", "skipped": "yellow"}
+    rows = []
+    for i in infos:
+        status = f"[{style.get(i.status, '')}]{i.status}[/]" + (" (warnings)" if i.warnings and i.status == "ok" else "")
+        notes = "; ".join([i.error] * bool(i.error) + i.warnings)
+        rows.append((i.name, i.distribution, i.version, status, ", ".join(i.registered), notes))
+    _console().print(_table(None, ["plugin", "distribution", "version", "status", "registers", "problems"], rows))
+    return 0
+
+
+# ---------------------------------------------------------------- run / sample
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise GanzooError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+RUN_OPTIONS = ("dataset", "loss", "steps", "batch_size", "lr", "lr_d", "n_critic", "image_size", "seed", "device",
+               "log_every", "sample_every", "checkpoint_every", "num_samples", "data_root")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .api import train
+
+    overrides = {k: getattr(args, k) for k in RUN_OPTIONS if getattr(args, k) is not None}
+    if args.download:
+        overrides["download"] = True
+    overrides.update(_parse_set(args.set))
+    console = _console(stderr=True)
+    if args.resume:
+        if args.model:
+            raise GanzooError("give either a model or --resume RUN_DIR, not both")
+        console.print(f"resuming [bold]{args.resume}[/]")
+        result = train(resume=args.resume, progress=args.progress, **overrides)
+    else:
+        if not args.model:
+            raise GanzooError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
+        from .config import resolve_config
+        from .plugins import get_registry
+        from .runs import default_run_dir
+
+        config = resolve_config(get_registry(), args.model, overrides)
+        out = args.out or str(default_run_dir(config.model, config.dataset))
+        console.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] for {config.steps} steps -> {out}")
+        result = train(args.model, out=out, progress=args.progress, **overrides)
+    metrics = "  ".join(f"{k} {v:.3f}" for k, v in result.metrics.items() if k in ("d_loss", "g_loss"))
+    _console().print(
+        f"finished {result.step} steps in {result.seconds:.1f} s  {metrics}\n"
+        f"weights: {result.generator}\n         {result.discriminator}\n"
+        f"samples: {result.run_dir / 'samples'}"
+    )
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .api import load
+    from .images import save_grid
+
+    model = load(args.weights, device=args.device)
+    images = model.sample(args.n, seed=args.seed)
+    save_grid(images, args.output, nrow=args.nrow)
+    _console().print(f"wrote {args.n} samples of {model.card.model} (step {model.card.step}) to {args.output}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganzoo", description="A plugin-based GAN model zoo for PyTorch.")
+    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list models (or losses, architectures, datasets)")
+    p.add_argument("pattern", nargs="?", help="wildcard or substring to filter names, e.g. '*gan*'")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--losses", action="store_true", help="list losses")
+    group.add_argument("--architectures", action="store_true", help="list architectures")
+    group.add_argument("--datasets", action="store_true", help="list datasets")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="describe a model, architecture, loss or dataset")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("plugins", help="list discovered plugins and their status")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("run", help="train a model", description="Train MODEL, or continue a run with --resume RUN_DIR.")
+    p.add_argument("model", nargs="?", help="model name (see `ganzoo list`)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    p.add_argument("--dataset", help="digits (default), folder:PATH, mnist, fashion-mnist, cifar10")
+    p.add_argument("--loss", help="use another registered loss (see `ganzoo list --losses`)")
+    p.add_argument("--steps", type=_positive_int, help="generator steps to train to")
+    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--lr", type=float, help="learning rate (both nets unless --lr-d)")
+    p.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    p.add_argument("--n-critic", type=_positive_int, help="discriminator steps per generator step")
+    p.add_argument("--image-size", type=_positive_int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/MODEL-DATASET[-N]); must not exist")
+    p.add_argument("--log-every", type=_positive_int, help="steps between metrics.jsonl lines")
+    p.add_argument("--sample-every", type=_positive_int, help="steps between sample grids")
+    p.add_argument("--checkpoint-every", type=_positive_int, help="steps between checkpoints")
+    p.add_argument("--num-samples", type=_positive_int, help="images in each sample grid")
+    p.add_argument("--data-root", metavar="DIR", help="where torchvision datasets live")
+    p.add_argument("--download", action="store_true", help="download a torchvision dataset if absent")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other setting, e.g. --set ngf=32")
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no live progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sample", help="draw samples from saved weights into a PNG grid")
+    p.add_argument("weights", help="a generator .safetensors file or a run folder")
+    p.add_argument("-n", type=_positive_int, default=64, help="number of images (default 64)")
+    p.add_argument("-o", "--output", default="samples.png", help="PNG file to write (default samples.png)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nrow", type=_positive_int, help="images per row")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except GanzooError as exc:
+        if args.debug:
+            raise
+        print(f"ganzoo: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ganzoo: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,144 @@
+"""The resolved configuration of a run: model defaults, then the user's overrides.
+
+Resolution order, last wins: ``TrainConfig`` defaults < the model's ``training`` <
+user overrides. Architecture settings: architecture defaults < the dataset's preferred image
+size < the model's ``architecture_config`` < user overrides. Unknown keys are errors (with a
+did-you-mean), never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .errors import ConfigError
+from .registry import Registry, suggest
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; saved as ``config.json`` in the run folder and in the weights."""
+
+    model: str
+    architecture: str = ""
+    loss: str = ""
+    dataset: str = "digits"
+    #: Generator steps; each takes ``n_critic`` discriminator steps first.
+    steps: int = 1000
+    batch_size: int = 64
+    n_critic: int = 1
+    optimizer: str = "adam"
+    lr: float = 2e-4
+    #: Discriminator learning rate; ``None`` means the same as ``lr``.
+    lr_d: float | None = None
+    betas: tuple[float, float] = (0.5, 0.999)
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 10
+    sample_every: int = 250
+    checkpoint_every: int = 250
+    num_samples: int = 64
+    data_root: str | None = None
+    download: bool = False
+    architecture_config: dict[str, Any] = field(default_factory=dict)
+    loss_config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["betas"] = list(self.betas)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown config keys {unknown}")
+        values = dict(data)
+        if "betas" in values:
+            values["betas"] = tuple(values["betas"])
+        return cls(**values)
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every", "num_samples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name.replace('_', '-')} must be a whole number >= 1, got {value!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}{suggest(self.optimizer, list(OPTIMIZERS))}")
+        for name in ("lr", "lr_d"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {value!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
+
+
+TRAIN_KEYS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - {
+    "model",
+    "architecture",
+    "architecture_config",
+    "loss_config",
+}
+
+
+def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+    """Build the :class:`TrainConfig` for ``model_name`` with the user's ``overrides``.
+
+    Keys of ``TrainConfig`` set training options; any other key must be an architecture
+    setting (``image_size``, ``ngf``, ...) or a setting of the loss.
+    """
+    model = registry.model(model_name)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    arch = registry.architecture(model.architecture)
+    loss_name = overrides.pop("loss", model.loss)
+    loss = registry.loss(loss_name)
+    if loss.tasks and arch.task not in loss.tasks:
+        raise ConfigError(
+            f"loss {loss.name!r} works with the {', '.join(loss.tasks)} task(s), "
+            f"but model {model.name!r} is a {arch.task!r} model"
+        )
+    train: dict[str, Any] = {k: v for k, v in model.training.items()}
+    bad = sorted(set(train) - TRAIN_KEYS)
+    if bad:
+        raise ConfigError(f"model {model.name!r} sets unknown training keys {bad}")
+    arch_config: dict[str, Any] = {**arch.defaults, **model.architecture_config}
+    loss_config: dict[str, Any] = {**loss.defaults, **(model.loss_config if loss.name == model.loss else {})}
+    for key, value in overrides.items():
+        if key in TRAIN_KEYS:
+            train[key] = value
+        elif key in arch_config or key in ("image_size", "channels", "num_classes"):
+            arch_config[key] = value
+        elif key in loss_config:
+            loss_config[key] = value
+        else:
+            known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config))
+            raise ConfigError(f"unknown setting {key!r} for model {model.name!r}{suggest(key, known)}")
+    if "image_size" not in model.architecture_config and "image_size" not in overrides:
+        preferred = registry.dataset(train.get("dataset", model.dataset)).image_size
+        if preferred:
+            arch_config["image_size"] = preferred
+    config = TrainConfig(
+        model=model.name,
+        architecture=arch.name,
+        loss=loss.name,
+        dataset=train.pop("dataset", model.dataset),
+        architecture_config=arch_config,
+        loss_config=loss_config,
+        **train,
+    )
+    config.validate()
+    check_image_size(registry, config)
+    return config
+
+
+def check_image_size(registry: Registry, config: TrainConfig) -> None:
+    """Refuse an image size the architecture cannot build, before any data is read."""
+    arch = registry.architecture(config.architecture)
+    size = config.architecture_config.get("image_size")
+    if arch.image_sizes and size not in arch.image_sizes:
+        sizes = ", ".join(str(s) for s in arch.image_sizes)
+        raise ConfigError(f"architecture {arch.name!r} supports image sizes {sizes}, not {size!r}; pass --image-size")

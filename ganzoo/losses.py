@@ -1,0 +1,37 @@
+"""The loss contract the trainer talks to, and helpers loss plugins share.
+
+A loss turns discriminator outputs into two scalars. Everything that differs between GAN
+objectives (gradient penalties, weight clipping, label smoothing) lives behind these
+methods, so the trainer has no per-loss branches.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+class Loss:
+    """Base class of adversarial objectives; subclasses implement the two losses."""
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        """The loss the discriminator (critic) minimises on one batch."""
+        raise NotImplementedError
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        """The loss the generator minimises on one batch."""
+        raise NotImplementedError
+
+    def discriminator_penalty(
+        self, critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor
+    ) -> torch.Tensor | None:
+        """An extra term added to the discriminator loss (a gradient penalty); None for none.
+
+        ``critic`` scores images under the batch's condition, so penalties work for every task.
+        """
+        return None
+
+    def after_discriminator_step(self, discriminator: nn.Module) -> None:
+        """Called after every discriminator optimizer step (weight clipping goes here)."""

@@ -1,0 +1,350 @@
+"""The one training loop every model runs through.
+
+Read it top to bottom: set up (device, seed, data, nets, loss, optimizers), maybe restore
+a checkpoint, then per generator step run ``n_critic`` discriminator steps and one
+generator step. Everything that differs between models lives in the task adapter, the loss
+and the nets; the loop has no per-model branches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import nn
+
+from . import checkpoint, runs
+from .config import TrainConfig, check_image_size
+from .data import BatchStream, load_dataset
+from .device import select_device
+from .errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from .images import save_grid
+from .losses import Loss
+from .model import GanModel, ModelCard, build_nets
+from .plugins import get_registry
+from .registry import Registry
+from .specs import resolve
+from .tasks import adapter_for
+
+METRICS_FILE = "metrics.jsonl"
+
+
+@dataclass
+class RunResult:
+    """What a finished run left behind."""
+
+    run_dir: Path
+    step: int
+    generator: Path
+    discriminator: Path
+    metrics: dict[str, float]
+    seconds: float
+
+
+def make_optimizer(config: TrainConfig, params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=tuple(config.betas), foreach=True)
+    return torch.optim.RMSprop(params, lr=lr, foreach=True)
+
+
+class Trainer:
+    """Trains one model from a resolved :class:`TrainConfig` into ``run_dir``.
+
+    ``resume=True`` continues the run in ``run_dir`` from its checkpoint.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        registry: Registry | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.resume = resume
+        self.registry = registry or get_registry()
+        self.progress = sys.stderr.isatty() if progress is None else progress
+
+    @classmethod
+    def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, device: str | None = None, **kwargs: Any) -> Trainer:
+        """A trainer that continues the run in ``run_dir`` (optionally to more ``steps``)."""
+        config = runs.read_config(run_dir)
+        config = replace(config, steps=steps or config.steps, device=device or config.device)
+        config.validate()
+        return cls(config, run_dir, resume=True, **kwargs)
+
+    # ------------------------------------------------------------------ set-up
+    def _setup(self) -> None:
+        cfg, registry = self.config, self.registry
+        check_image_size(registry, cfg)
+        self.device = select_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        random.seed(cfg.seed)
+
+        arch = registry.architecture(cfg.architecture)
+        self.dataset = load_dataset(registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download)
+        self.net_config = {**cfg.architecture_config, "channels": self.dataset.channels, "num_classes": self.dataset.num_classes}
+        self.task = adapter_for(arch.task, self.net_config)
+        if self.task.needs_labels and self.dataset.labels is None:
+            raise ConfigError(f"model {cfg.model!r} needs class labels, but dataset {cfg.dataset!r} has none")
+
+        self.generator, self.discriminator = (net.to(self.device) for net in build_nets(registry, arch.name, self.net_config))
+        loss_spec = registry.loss(cfg.loss)
+        self.loss: Loss = resolve(loss_spec.builder, f"builder of loss {cfg.loss!r}")(**cfg.loss_config)
+        self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
+        self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
+        self.batches = BatchStream(self.dataset, cfg.batch_size, self.device, cfg.seed)
+        self.card = ModelCard(
+            model=cfg.model,
+            architecture=arch.name,
+            task=arch.task,
+            config=self.net_config,
+            loss=cfg.loss,
+            dataset=cfg.dataset,
+            classes=self.dataset.classes,
+            source=arch.source.distribution if arch.source else "",
+        )
+        # Fixed noise for the sample grids, made on the CPU so every device shows the same grid.
+        fixed = torch.Generator().manual_seed(cfg.seed)
+        self.fixed_noise = self.task.noise(cfg.num_samples, torch.device("cpu"), fixed).to(self.device)
+        self.fixed_labels = self.task.sample_labels(cfg.num_samples, self.device)
+        self.step = 0
+        self.elapsed = 0.0
+        self.checkpoint_step: int | None = None
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "optimizer_g": checkpoint.optimizer_state(self.opt_g),
+            "optimizer_d": checkpoint.optimizer_state(self.opt_d),
+            "data": self.batches.state_dict(),
+            "rng": checkpoint.rng_state(),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        checkpoint.load_optimizer_state(self.opt_g, state["optimizer_g"])
+        checkpoint.load_optimizer_state(self.opt_d, state["optimizer_d"])
+        self.batches.load_state_dict(state["data"])
+        checkpoint.set_rng_state(state["rng"])
+        self.step = int(state["step"])
+        self.elapsed = float(state["elapsed"])
+        self.checkpoint_step = self.step
+
+    def save_checkpoint(self) -> Path:
+        path = checkpoint.save(self.run_dir, self.state_dict())
+        self.checkpoint_step = self.step
+        return path
+
+    # ------------------------------------------------------------------ steps
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        def critic(images: torch.Tensor) -> torch.Tensor:
+            return self.task.score(self.discriminator, images, labels)
+
+        loss = self.loss.discriminator_loss(critic(real), critic(fake))
+        penalty = self.loss.discriminator_penalty(critic, real, fake)
+        if penalty is not None:
+            loss = loss + penalty
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        self.loss.after_discriminator_step(self.discriminator)
+        return loss.detach()
+
+    def generator_step(self, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        loss = self.loss.generator_loss(self.task.score(self.discriminator, fake, labels))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return loss.detach()
+
+    def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n_critic`` discriminator steps, then one generator step on the last fakes."""
+        n_critic = self.config.n_critic
+        for i in range(n_critic):
+            real, labels = next(self.batches)
+            z = self.task.noise(len(real), self.device)
+            with torch.set_grad_enabled(i == n_critic - 1):  # only the last fakes feed the generator step
+                fake = self.task.generate(self.generator, z, labels)
+            d_loss = self.discriminator_step(real, fake.detach(), labels)
+        g_loss = self.generator_step(fake, labels)
+        self.step += 1
+        return d_loss, g_loss
+
+    @torch.no_grad()
+    def save_samples(self) -> Path:
+        self.generator.eval()
+        try:
+            images = self.task.generate(self.generator, self.fixed_noise, self.fixed_labels)
+        finally:
+            self.generator.train()
+        path = self.run_dir / "samples" / f"step-{self.step:06d}.png"
+        save_grid(images, path)
+        return path
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> RunResult:
+        """Train to ``config.steps`` generator steps and save the weights."""
+        cfg = self.config
+        if self.resume:
+            runs.read_config(self.run_dir)
+        else:
+            runs.create_run_dir(self.run_dir)
+        self._setup()
+        if self.resume:
+            self.load_state_dict(checkpoint.load(self.run_dir))
+            if self.step >= cfg.steps:
+                raise ConfigError(f"{self.run_dir} finished at step {self.step}; pass --steps N with N > {self.step} to train on")
+            _truncate_metrics(self.run_dir / METRICS_FILE, self.step)
+        runs.write_config(self.run_dir, cfg)
+        (self.run_dir / "samples").mkdir(exist_ok=True)
+
+        images_per_step = cfg.batch_size * cfg.n_critic
+        sums = torch.zeros(2, device=self.device)  # running (d_loss, g_loss): no host sync per step
+        since, last_log_step = 0, self.step
+        clock = last_log_time = time.perf_counter()
+        started = self.elapsed
+        logged: dict[str, float] = {}
+        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as metrics, _Progress(cfg.steps, self.step, self.progress) as bar, _sigint_flag() as interrupted:
+            while self.step < cfg.steps:
+                d_loss, g_loss = self.train_step()
+                sums += torch.stack((d_loss, g_loss))
+                since += 1
+                bar.advance()
+                due = {
+                    "log": self.step % cfg.log_every == 0 or self.step == cfg.steps,
+                    "sample": self.step % cfg.sample_every == 0 or self.step == cfg.steps,
+                    "checkpoint": self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or interrupted(),
+                }
+                if any(due.values()):
+                    d, g = (sums / since).tolist()
+                    self._check_finite(d, g, last_log_step)
+                    now = time.perf_counter()
+                    self.elapsed = started + now - clock
+                    if due["log"]:
+                        rate = images_per_step * since / max(now - last_log_time, 1e-9)
+                        logged = {"step": self.step, "d_loss": d, "g_loss": g, "images_per_sec": rate, "elapsed": self.elapsed}
+                        metrics.write(json.dumps(logged) + "\n")
+                        metrics.flush()
+                        bar.show(d, g)
+                        sums.zero_()
+                        since, last_log_step, last_log_time = 0, self.step, now
+                    if due["sample"]:
+                        self.save_samples()
+                    if due["checkpoint"]:
+                        self.save_checkpoint()
+                if interrupted():
+                    raise TrainingInterrupted(
+                        f"interrupted at step {self.step}; checkpoint saved in {self.run_dir}. "
+                        f"Continue with: ganzoo run --resume {self.run_dir}"
+                    )
+        self.elapsed = started + time.perf_counter() - clock
+        model = GanModel(self.generator, self.discriminator, replace(self.card, step=self.step))
+        written = model.save(self.run_dir, training=cfg.to_dict())
+        return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], logged, self.elapsed)
+
+    def _check_finite(self, d: float, g: float, since_step: int) -> None:
+        bad = [name for name, v in (("discriminator", d), ("generator", g)) if not math.isfinite(v)]
+        if not bad:
+            return
+        where = (
+            f"the last good checkpoint (step {self.checkpoint_step}) is kept in {self.run_dir}"
+            if self.checkpoint_step is not None
+            else "no checkpoint had been written yet"
+        )
+        raise TrainingDiverged(
+            f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {where}. "
+            "Try a lower --lr or another --seed"
+        )
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop the metric lines logged after the checkpoint a run resumes from."""
+    if not path.is_file():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _sigint_flag() -> Iterator[Callable[[], bool]]:
+    """First Ctrl-C asks the loop to checkpoint and stop at the next step; a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    pressed = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield pressed.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Progress:
+    """A rich progress bar with live losses and ETA on a terminal; plain lines elsewhere."""
+
+    def __init__(self, total: int, done: int, live: bool) -> None:
+        self.total, self.live = total, live
+        self.step = done
+        self.last_line = time.perf_counter()
+        if live:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("[bold]training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[losses]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self.task = self.bar.add_task("train", total=total, completed=done, losses="")
+
+    def __enter__(self) -> _Progress:
+        if self.live:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live:
+            self.bar.__exit__(*exc)
+
+    def advance(self) -> None:
+        self.step += 1
+        if self.live:
+            self.bar.advance(self.task)
+
+    def show(self, d: float, g: float) -> None:
+        text = f"d_loss {d:.3f}  g_loss {g:.3f}"
+        if self.live:
+            self.bar.update(self.task, losses=text)
+        elif time.perf_counter() - self.last_line > 10 or self.step == self.total:
+            self.last_line = time.perf_counter()
+            print(f"step {self.step}/{self.total}  {text}", file=sys.stderr, flush=True)
