@@ -62,7 +62,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     kind = "losses" if args.losses else "architectures" if args.architectures else "datasets" if args.datasets else "models"
     specs = getattr(registry, kind).match(args.pattern)
     if args.json:
-        _print_json([spec_dict(s) for s in specs])
+        if kind == "models":  # the task lives on the architecture; JSON shows it as the table does
+            _print_json([{**spec_dict(s), "task": registry.architecture(s.architecture).task} for s in specs])
+        else:
+            _print_json([spec_dict(s) for s in specs])
         return 0
     if kind == "models":
         rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.loss, s.summary, s.source) for s in specs]
@@ -221,8 +224,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganzoo", description="A plugin-based GAN model zoo for PyTorch.")
+    parser = _Parser(prog="ganzoo", description="A plugin-based GAN model zoo for PyTorch.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

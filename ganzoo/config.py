@@ -80,6 +80,7 @@ class TrainConfig:
 TRAIN_KEYS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - {
     "model",
     "architecture",
+    "loss",
     "architecture_config",
     "loss_config",
 }

@@ -85,6 +85,12 @@ def load_dataset(
     dataset = resolve(spec.builder, f"dataset builder of {spec.name!r}")(request)
     if not isinstance(dataset, ImageDataset):
         raise DataError(f"dataset {spec.name!r} built {type(dataset).__name__}, not an ImageDataset")
+    c, h, w = dataset.images.shape[1:]
+    if (h, w) != (request.image_size, request.image_size) or c not in (1, 3):
+        raise DataError(
+            f"dataset {spec.name!r} built {c}-channel {h}x{w} images; expected 1 or 3 channels at "
+            f"{request.image_size}x{request.image_size} (a bug in its plugin)"
+        )
     return dataset
 
 

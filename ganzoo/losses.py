@@ -16,12 +16,16 @@ from torch import nn
 class Loss:
     """Base class of adversarial objectives; subclasses implement the two losses."""
 
+    #: Relativistic losses judge fakes against reals in the generator step too; set this to
+    #: get the current discriminator's scores of the real batch in :meth:`generator_loss`.
+    generator_uses_real_scores: bool = False
+
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         """The loss the discriminator (critic) minimises on one batch."""
         raise NotImplementedError
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
-        """The loss the generator minimises on one batch."""
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
+        """The loss the generator minimises on one batch (``real_scores``: see above)."""
         raise NotImplementedError
 
     def discriminator_penalty(

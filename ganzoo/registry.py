@@ -121,7 +121,8 @@ class Registry:
         for table in (self.models, self.architectures, self.losses, self.datasets):
             if name in table:
                 return table.specs[name]
-        everything = [n for t in (self.models, self.architectures, self.losses, self.datasets) for n in t.specs]
+        # a model and its architecture often share a name: suggest each name once
+        everything = list(dict.fromkeys(n for t in (self.models, self.architectures, self.losses, self.datasets) for n in t.specs))
         raise UnknownNameError(f"no model, architecture, loss or dataset is called {name!r}{suggest(name, everything)}")
 
     def broken_references(self, model: ModelSpec) -> str | None:

@@ -170,8 +170,12 @@ class Trainer:
         self.loss.after_discriminator_step(self.discriminator)
         return loss.detach()
 
-    def generator_step(self, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        loss = self.loss.generator_loss(self.task.score(self.discriminator, fake, labels))
+    def generator_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        real_scores = None
+        if self.loss.generator_uses_real_scores:
+            with torch.no_grad():
+                real_scores = self.task.score(self.discriminator, real, labels)
+        loss = self.loss.generator_loss(self.task.score(self.discriminator, fake, labels), real_scores)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -186,7 +190,7 @@ class Trainer:
             with torch.set_grad_enabled(i == n_critic - 1):  # only the last fakes feed the generator step
                 fake = self.task.generate(self.generator, z, labels)
             d_loss = self.discriminator_step(real, fake.detach(), labels)
-        g_loss = self.generator_step(fake, labels)
+        g_loss = self.generator_step(real, fake, labels)
         self.step += 1
         return d_loss, g_loss
 

@@ -24,5 +24,5 @@ class BCELoss(Loss):
         fake = F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
         return real + fake
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))

@@ -1,0 +1,95 @@
+"""How long the read-only ganzoo commands take to start, next to ``import torch``.
+
+Each command runs as a fresh subprocess with this interpreter (``python -m ganzoo ...``, and
+the ``ganzoo`` console script beside the interpreter when there is one); the baseline,
+``python -c "import torch"``, is measured the same way in the same run. Commands are run
+round-robin (one of each per round) so that a change in machine load hits all of them alike.
+
+Targets: a median of at most 0.35 s, and under a quarter of the torch import.
+Timings are reported, not asserted: the script always exits 0.
+
+    python benchmarks/cli_startup.py [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 0.35
+TARGET_RATIO = 0.25
+COMMANDS = (["list"], ["info", "dcgan"], ["plugins"], ["--help"])
+
+
+def time_once(argv: list[str]) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first, to warm file caches (default 1)")
+    args = parser.parse_args()
+
+    python = sys.executable
+    script = Path(python).parent / ("ganzoo.exe" if os.name == "nt" else "ganzoo")
+    cases: list[tuple[str, list[str]]] = [("python -c 'import torch'  (baseline)", [python, "-c", "import torch"])]
+    for command in COMMANDS:
+        cases.append((f"python -m ganzoo {' '.join(command)}", [python, "-m", "ganzoo", *command]))
+    if script.exists():
+        for command in COMMANDS:
+            cases.append((f"ganzoo {' '.join(command)}  (console script)", [str(script), *command]))
+
+    for _ in range(args.warmup):
+        for _, argv in cases:
+            time_once(argv)
+    times: dict[str, list[float]] = {label: [] for label, _ in cases}
+    failed: dict[str, int] = {}
+    for _ in range(args.repeat):
+        for label, argv in cases:
+            seconds, code = time_once(argv)
+            times[label].append(seconds)
+            if code != 0:
+                failed[label] = code
+
+    load = f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
+    print(f"ganzoo CLI start-up: median of {args.repeat} runs each, round-robin "
+          f"(python {platform.python_version()}, {os.cpu_count()} CPUs, 1-min load average {load} at the end)")
+    print(f"targets: median <= {TARGET_SECONDS:.2f} s and < {TARGET_RATIO:.0%} of the torch import\n")
+    baseline_label = cases[0][0]
+    baseline = statistics.median(times[baseline_label])
+    width = max(len(label) for label, _ in cases)
+    print(f"{'command':<{width}}  {'median s':>8}  {'min s':>6}  {'vs torch':>8}  result")
+    print("-" * (width + 38))
+    passed = 0
+    for label, _ in cases:
+        median, fastest = statistics.median(times[label]), min(times[label])
+        ratio = median / baseline
+        if label == baseline_label:
+            verdict = "baseline"
+        elif label in failed:
+            verdict = f"FAIL (exit code {failed[label]})"
+        elif median <= TARGET_SECONDS and ratio < TARGET_RATIO:
+            verdict, passed = "PASS", passed + 1
+        else:
+            verdict = "FAIL (" + ", ".join(
+                [f"> {TARGET_SECONDS} s"] * (median > TARGET_SECONDS) + [f">= {TARGET_RATIO:.0%} of torch"] * (ratio >= TARGET_RATIO)
+            ) + ")"
+        print(f"{label:<{width}}  {median:>8.3f}  {fastest:>6.3f}  {ratio:>7.1%}  {verdict}")
+    total = len(cases) - 1
+    print(f"\n{passed}/{total} commands meet the targets" + ("" if script.exists() else f" (no console script at {script})"))
+    if load != "n/a" and float(load) > (os.cpu_count() or 1):
+        print("note: the machine was busy while measuring; figures are noisy")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Shared fixtures: isolated plugin discovery, real CLI subprocesses, throwaway distributions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ganzoo import plugins
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Third-party plugins installed on this machine never leak into tests; caches go to a temp dir."""
+    monkeypatch.setenv("GANZOO_LOAD_PLUGINS", "")
+    monkeypatch.delenv("GANZOO_STRICT_PLUGINS", raising=False)
+    monkeypatch.setenv("GANZOO_HOME", str(tmp_path_factory.getbasetemp() / "ganzoo-home"))
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+@pytest.fixture
+def register_plugin() -> Iterator:
+    """``register_plugin(obj, name)`` registers a plugin for one test and removes it after."""
+    names: list[str] = []
+
+    def register(plugin: object, name: str) -> None:
+        plugins.register(plugin, name)
+        names.append(name)
+
+    yield register
+    for name in names:
+        plugins.unregister(name)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None, timeout: float = 600,
+            check: bool = False) -> subprocess.CompletedProcess:
+    """Run the real ``ganzoo`` CLI (``python -m ganzoo``) in a subprocess."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"ganzoo {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_distribution(site: Path, dist: str, modules: dict[str, str], entry_points: dict[str, str], version: str = "0.1") -> Path:
+    """Write a throwaway installed distribution (modules + ``.dist-info``) into ``site``.
+
+    ``site`` goes on PYTHONPATH of a subprocess, where ``importlib.metadata`` finds it exactly
+    as it finds a pip-installed plugin.
+    """
+    site.mkdir(parents=True, exist_ok=True)
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[ganzoo]\n{lines}", encoding="utf-8")
+    return site

@@ -1,0 +1,248 @@
+"""The read-only CLI commands: ``list``, ``info``, ``plugins``, ``--version``, ``--help``.
+
+Exit codes and stderr are checked through the real CLI in a subprocess; the many output
+variants run ``ganzoo.cli.main`` in process, which is the same code without the start-up cost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from ganzoo import __version__
+from ganzoo.cli import main
+from ganzoo.hookspecs import hookimpl
+from ganzoo.specs import ArchitectureSpec, ModelSpec
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    """``cli(*args) -> (exit code, stdout, stderr)`` through ``main()`` in this process."""
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables do not wrap
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def cells_of(row: str) -> list[str]:
+    """The cells of one line of a rich table (unicode or ASCII borders)."""
+    return [c.strip() for c in re.split(r"[┃│|]", row)[1:-1]]
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    """A user error: exit 2, nothing on stdout, exactly one line on stderr, no traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.splitlines()
+    return line
+
+
+# ---------------------------------------------------------------- subprocess: real exit codes
+def test_version() -> None:
+    proc = run_cli("--version")
+    assert proc.returncode == 0
+    assert proc.stdout == f"ganzoo {__version__}\n"
+
+
+def test_list_table_shows_name_task_architecture_loss_and_source() -> None:
+    proc = run_cli("list")
+    assert proc.returncode == 0 and proc.stderr == ""
+    header = next(line for line in proc.stdout.splitlines() if "name" in line)
+    assert cells_of(header) == ["name", "task", "architecture", "loss", "summary", "source"]
+    row = next(line for line in proc.stdout.splitlines() if "dcgan" in line)
+    cells = cells_of(row)
+    assert cells[:4] == ["dcgan", "noise", "dcgan", "bce"]
+    assert cells[5] == f"ganzoo {__version__}"
+
+
+def test_list_wildcard() -> None:
+    proc = run_cli("list", "*gan*", "--json")
+    assert proc.returncode == 0
+    assert [m["name"] for m in json.loads(proc.stdout)] == ["dcgan"]
+    none = run_cli("list", "zz*")
+    assert none.returncode == 0 and "no models match 'zz*'" in none.stdout
+
+
+def test_info_of_unknown_name_suggests_and_exits_2() -> None:
+    line = one_error_line(run_cli("info", "dcgn"))
+    assert line == "ganzoo: error: no model, architecture, loss or dataset is called 'dcgn' (did you mean 'dcgan'?)"
+
+
+def test_debug_shows_the_traceback() -> None:
+    proc = run_cli("--debug", "info", "dcgn")
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "UnknownNameError" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["run"], "name a model to train"),
+        (["run", "dcgn"], "did you mean 'dcgan'"),
+        (["run", "dcgan", "--set", "ngf"], "--set takes KEY=VALUE"),
+        (["list", "--losses", "--datasets"], "not allowed with argument --losses"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["run", "dcgan", "--steps", "0"], "expected a whole number >= 1"),
+        (["info"], "required: name"),
+    ],
+    ids=["run-no-model", "run-unknown-model", "bad-set", "exclusive-flags", "bad-command", "bad-number", "missing-arg"],
+)
+def test_user_errors_are_one_line_and_exit_2(args: list[str], expected: str) -> None:
+    line = one_error_line(run_cli(*args))
+    assert line.startswith("ganzoo") and ": error: " in line
+    assert expected in line
+
+
+def test_console_script() -> None:
+    script = Path(sys.executable).parent / "ganzoo"
+    if not script.exists():
+        pytest.skip("no ganzoo console script next to this interpreter")
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == f"ganzoo {__version__}\n"
+
+
+# ---------------------------------------------------------------- in process: output details
+def test_no_command_prints_help(cli) -> None:
+    code, out, _ = cli()
+    assert code == 0
+    assert out.startswith("usage: ganzoo")
+    for command in ("list", "info", "plugins", "run", "sample"):
+        assert f"    {command} " in out
+
+
+def test_help_exits_0(cli) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        cli("--help")
+    assert excinfo.value.code == 0
+
+
+def test_list_json_models(cli) -> None:
+    code, out, err = cli("list", "--json")
+    assert code == 0 and err == ""
+    (model,) = json.loads(out)
+    assert model["name"] == "dcgan" and model["task"] == "noise"
+    assert model["architecture"] == "dcgan" and model["loss"] == "bce"
+    assert model["source"] == {"plugin": "dcgan", "distribution": "ganzoo", "version": __version__}
+    assert model["paper"] == "1511.06434"
+    assert model["training"]["betas"] == [0.5, 0.999]  # JSON-able: tuples became lists
+
+
+@pytest.mark.parametrize(
+    "flag, names",
+    [
+        ("--losses", {"bce"}),
+        ("--architectures", {"dcgan"}),
+        ("--datasets", {"digits", "folder", "mnist", "fashion-mnist", "cifar10"}),
+    ],
+)
+def test_list_json_other_kinds(cli, flag: str, names: set[str]) -> None:
+    code, out, _ = cli("list", flag, "--json")
+    assert code == 0
+    items = json.loads(out)
+    assert {i["name"] for i in items} >= names
+    assert all(i["source"]["distribution"] == "ganzoo" for i in items)
+
+
+def test_list_tables_of_other_kinds(cli) -> None:
+    _, out, _ = cli("list", "--architectures")
+    assert "image sizes" in out and "16, 32, 64, 128" in out
+    _, out, _ = cli("list", "--losses")
+    assert "bce" in out and "any" in out  # bce works with every task
+    _, out, _ = cli("list", "--datasets", "fold")
+    assert "folder:PATH" in out and "digits" not in out
+
+
+def test_list_pattern_filters(cli, register_plugin) -> None:
+    class More:
+        @hookimpl
+        def register_architectures(self, register):
+            register(ArchitectureSpec(name="pix2pix", task="paired", builder="x.nets:build"))
+
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="wgan-gp", architecture="dcgan", loss="bce"))
+            register(ModelSpec(name="pix2pix", architecture="pix2pix", loss="bce"))
+
+    register_plugin(More(), "more")
+    names = lambda *a: [m["name"] for m in json.loads(cli("list", *a, "--json")[1])]  # noqa: E731
+    assert names() == ["dcgan", "pix2pix", "wgan-gp"]
+    assert names("*gan*") == ["dcgan", "wgan-gp"]
+    assert names("wgan") == ["wgan-gp"]  # substring
+    assert names("p*") == ["pix2pix"]
+    assert names("--architectures", "pix*") == ["pix2pix"]
+    pix = json.loads(cli("list", "pix2pix", "--json")[1])[0]
+    assert pix["task"] == "paired" and pix["source"]["distribution"] == "(registered in code)"
+
+
+def test_info_table(cli) -> None:
+    code, out, err = cli("info", "dcgan")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0].strip() == "model dcgan"
+    assert "arXiv 1511.06434  https://arxiv.org/abs/1511.06434" in out
+    assert "ganzoo_plugins.dcgan.nets:build" in out
+    assert f"ganzoo {__version__} (plugin 'dcgan')" in out
+    assert "lr=0.0002" in out and "nz=100" in out
+
+
+def test_info_json_of_a_model(cli) -> None:
+    code, out, _ = cli("info", "dcgan", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "model" and data["task"] == "noise"
+    assert data["training"]["lr"] == 0.0002 and data["training"]["steps"] == 1500
+    assert data["architecture_config"]["nz"] == 100  # architecture defaults merged in
+    assert data["loss_config"] == {"real_label": 1.0}
+    assert data["architecture_builder"] == "ganzoo_plugins.dcgan.nets:build"
+    assert data["source"]["version"] == __version__
+
+
+@pytest.mark.parametrize("name, kind", [("bce", "loss"), ("digits", "dataset"), ("cifar10", "dataset")])
+def test_info_json_of_other_kinds(cli, name: str, kind: str) -> None:
+    code, out, _ = cli("info", name, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == kind and data["name"] == name and "builder" in data
+
+
+def test_info_unknown_in_process(cli) -> None:
+    code, out, err = cli("info", "bcee")
+    assert code == 2 and out == ""
+    assert err.strip() == "ganzoo: error: no model, architecture, loss or dataset is called 'bcee' (did you mean 'bce'?)"
+
+
+def test_plugins_table(cli) -> None:
+    code, out, _ = cli("plugins")
+    assert code == 0
+    for column in ("plugin", "distribution", "version", "status", "registers", "problems"):
+        assert column in out
+    rows = [cells_of(line) for line in out.splitlines()]
+    rows = [cells for cells in rows if len(cells) > 3 and cells[1] == "ganzoo"]
+    assert {cells[0] for cells in rows} == {"dcgan", "losses", "datasets"}
+    assert all(cells[2] == __version__ and cells[3] == "ok" for cells in rows)
+
+
+def test_plugins_json(cli) -> None:
+    code, out, _ = cli("plugins", "--json")
+    assert code == 0
+    everything = json.loads(out)
+    infos = {i["name"]: i for i in everything if i["distribution"] == "ganzoo"}
+    assert set(infos) == {"dcgan", "losses", "datasets"}
+    # third-party plugins installed on this machine are listed, but not loaded (GANZOO_LOAD_PLUGINS="")
+    assert all(i["status"] == "skipped" for i in everything if i["distribution"] != "ganzoo")
+    dcgan = infos["dcgan"]
+    assert dcgan["distribution"] == "ganzoo" and dcgan["version"] == __version__
+    assert dcgan["module"] == "ganzoo_plugins.dcgan" and dcgan["status"] == "ok"
+    assert dcgan["registered"] == ["architecture:dcgan", "model:dcgan"]
+    assert dcgan["hooks"] == ["register_architectures", "register_models"]
+    assert infos["losses"]["registered"] == ["loss:bce"]
