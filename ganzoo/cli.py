@@ -104,7 +104,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         arch, loss = registry.architecture(spec.architecture), registry.loss(spec.loss)
         training = TrainConfig(model=spec.name, **{k: v for k, v in spec.training.items()})
         data["task"] = arch.task
-        data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "architecture_config", "loss_config")}
+        data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "dataset", "architecture_config", "loss_config")}
         data["architecture_config"] = {**arch.defaults, **spec.architecture_config}
         data["loss_config"] = {**loss.defaults, **spec.loss_config}
         data["architecture_builder"] = arch.builder

@@ -64,7 +64,10 @@ def build_nets(registry: Registry, architecture: str, config: dict[str, Any]) ->
     """Import an architecture's builder and build its (generator, discriminator)."""
     spec = registry.architecture(architecture)
     builder = resolve(spec.builder, f"builder of architecture {architecture!r}")
-    nets = builder(dict(config))
+    try:
+        nets = builder(dict(config))
+    except ValueError as exc:  # builders reject settings they cannot build with ValueError
+        raise ConfigError(f"architecture {architecture!r}: {exc}") from exc
     if not (isinstance(nets, tuple) and len(nets) == 2 and all(isinstance(n, nn.Module) for n in nets)):
         raise ConfigError(f"builder of architecture {architecture!r} must return (generator, discriminator) modules")
     return nets

@@ -200,11 +200,37 @@ def test_info_json_of_a_model(cli) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["kind"] == "model" and data["task"] == "noise"
-    assert data["training"]["lr"] == 0.0002 and data["training"]["steps"] == 1500
+    assert data["training"]["lr"] == 0.0002
     assert data["architecture_config"]["nz"] == 100  # architecture defaults merged in
     assert data["loss_config"] == {"real_label": 1.0}
     assert data["architecture_builder"] == "ganzoo_plugins.dcgan.nets:build"
     assert data["source"]["version"] == __version__
+
+
+def test_info_json_merges_model_settings_over_defaults(cli, register_plugin) -> None:
+    class Tuned:
+        @hookimpl
+        def register_models(self, register):
+            register(
+                ModelSpec(
+                    name="tuned",
+                    architecture="dcgan",
+                    loss="bce",
+                    training={"lr": 1e-4, "n_critic": 5, "betas": (0.0, 0.9)},
+                    architecture_config={"ngf": 32},
+                    loss_config={"real_label": 0.9},
+                )
+            )
+
+    register_plugin(Tuned(), "tuned")
+    code, out, _ = cli("info", "tuned", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["training"]["lr"] == 1e-4 and data["training"]["n_critic"] == 5
+    assert data["training"]["betas"] == [0.0, 0.9]
+    assert data["training"]["batch_size"] == 64  # TrainConfig default filled in
+    assert data["architecture_config"]["ngf"] == 32 and data["architecture_config"]["nz"] == 100
+    assert data["loss_config"] == {"real_label": 0.9}
 
 
 @pytest.mark.parametrize("name, kind", [("bce", "loss"), ("digits", "dataset"), ("cifar10", "dataset")])

@@ -52,3 +52,8 @@ def test_discriminator_norm_switch(norm, layer):
 def test_unknown_setting_gets_did_you_mean():
     with pytest.raises(ConfigError, match="did you mean 'ngf'"):
         ganzoo.create("dcgan", ngff=32)
+
+
+def test_bad_norm_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown d_norm 'group'"):
+        ganzoo.create("dcgan", d_norm="group")

@@ -32,6 +32,6 @@ def register_models(register):
             loss="bce",
             summary="Deep convolutional GAN with the non-saturating loss",
             paper=PAPER,
-            training={"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1, "batch_size": 64, "steps": 1500},
+            training={"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1, "batch_size": 64, "steps": 1000},
         )
     )
