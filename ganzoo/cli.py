@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Any, Sequence
 
@@ -31,8 +32,15 @@ def _table(title: str | None, columns: Sequence[str], rows: list[Sequence[Any]])
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(_text(v) for v in row))
     return table
+
+
+def _text(value: Any) -> Any:
+    """Plugin-provided text as literal text (``E[relu(...)]`` is not rich markup)."""
+    from rich.text import Text
+
+    return Text("" if value is None else str(value))
 
 
 def spec_dict(spec: Any) -> dict[str, Any]:
@@ -68,8 +76,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             _print_json([spec_dict(s) for s in specs])
         return 0
     if kind == "models":
-        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.loss, s.summary, s.source) for s in specs]
-        columns = ["name", "task", "architecture", "loss", "summary", "source"]
+        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.loss, s.paper, s.source) for s in specs]
+        columns = ["name", "task", "architecture", "loss", "arXiv", "source"]
     elif kind == "architectures":
         rows = [(s.name, s.task, ", ".join(map(str, s.image_sizes)) or "any", s.summary, s.source) for s in specs]
         columns = ["name", "task", "image sizes", "summary", "source"]
@@ -129,7 +137,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for row in rows:
-        table.add_row(*map(str, row))
+        table.add_row(*map(_text, row))
     _console().print(table)
     return 0
 
@@ -166,7 +174,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 RUN_OPTIONS = ("dataset", "loss", "steps", "batch_size", "lr", "lr_d", "n_critic", "image_size", "seed", "device",
-               "log_every", "sample_every", "checkpoint_every", "num_samples", "data_root")
+               "log_every", "sample_every", "checkpoint_every", "num_samples", "class_report_every", "content", "pretrain_steps", "data_root")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -194,12 +202,52 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] for {config.steps} steps -> {out}")
         result = train(args.model, out=out, progress=args.progress, **overrides)
     metrics = "  ".join(f"{k} {v:.3f}" for k, v in result.metrics.items() if k in ("d_loss", "g_loss"))
+    quality = _quality_line(result.metrics)
     _console().print(
-        f"finished {result.step} steps in {result.seconds:.1f} s  {metrics}\n"
+        f"finished {result.step} steps in {result.seconds:.1f} s  {metrics}\n{quality}"
         f"weights: {result.generator}\n         {result.discriminator}\n"
         f"samples: {result.run_dir / 'samples'}"
     )
     return 0
+
+
+def _label_tokens(text: str, names: list[str]) -> list[int | str]:
+    """``--labels`` text -> class indices and names: ``0-9``, ``1,3,7``, ``cat,dog``, or a mix.
+
+    A whole item that is a class name stays a name (so names with ``-`` or ``,`` work); ``A-B``
+    with whole numbers is a range (either direction); anything else is checked by the model.
+    """
+    import re
+
+    folded = {name.casefold() for name in names}
+    if text.strip().casefold() in folded:
+        return [text.strip()]
+    tokens: list[int | str] = []
+    for item in (part.strip() for part in text.split(",")):
+        span = re.fullmatch(r"(\d+)\s*-\s*(\d+)", item)
+        if item.casefold() in folded or not span:
+            tokens.append(item)
+        else:
+            a, b = int(span[1]), int(span[2])
+            tokens.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
+    return tokens
+
+
+def _quality_line(metrics: dict[str, float]) -> str:
+    """Held-out quality next to its baseline (image-to-image runs), or nothing."""
+    names = [k for k in ("psnr", "ssim", "l1") if k in metrics]
+    if not names:
+        return ""
+    ours = ", ".join(f"{k.upper()} {metrics[k]:.4g}" for k in names)
+    base = ", ".join(f"{k.upper()} {metrics['baseline_' + k]:.4g}" for k in names if "baseline_" + k in metrics)
+    return f"held-out: {ours}  (baseline: {base})\n"
+
+
+def _refuse_overwrite(paths: list[Any], force: bool) -> None:
+    taken = [str(p) for p in paths if os.path.exists(p)]
+    if taken and not force:
+        raise GanzooError(f"{taken[0]} exists already{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; "
+                          "choose another -o or pass --force to overwrite")
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -207,9 +255,78 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .images import save_grid
 
     model = load(args.weights, device=args.device)
-    images = model.sample(args.n, seed=args.seed)
-    save_grid(images, args.output, nrow=args.nrow)
-    _console().print(f"wrote {args.n} samples of {model.card.model} (step {model.card.step}) to {args.output}")
+    card = model.card
+    if args.input is not None:
+        return _transform_images(model, args)
+    if model.is_image_to_image:
+        raise GanzooError(f"model {card.model!r} turns images into images; give them with --input IMAGE_OR_FOLDER")
+    args.output = args.output or "samples.png"
+    _refuse_overwrite([args.output], args.force)
+    if args.labels is not None:
+        # One row per requested class, n images each; every row uses the same noise (the same
+        # seed), so a column shows one style drawn in every class.
+        classes = model.class_indices(_label_tokens(args.labels, model.class_names))
+        if args.nrow is not None and args.nrow != args.n:
+            raise GanzooError(f"with --labels each row holds one class and -n images; leave out --nrow (got {args.nrow}, -n {args.n})")
+        import torch
+
+        images = torch.cat([model.sample(args.n, seed=args.seed, labels=index) for index in classes])
+        save_grid(images, args.output, nrow=args.n)
+        names = ", ".join(model.class_names[i] for i in classes)
+        what = f"{len(classes)} row{'s' * (len(classes) != 1)} of {args.n} samples (classes {names})"
+    else:
+        images = model.sample(args.n, seed=args.seed)
+        nrow = args.nrow
+        what = f"{args.n} samples"
+        if model.num_classes:  # the images cycle through the classes: one column per class
+            nrow = nrow or min(model.num_classes, args.n)
+            shown = model.class_names[: min(model.num_classes, args.n)]
+            what += f" cycling through classes {', '.join(shown)}" + (", ..." if len(shown) < model.num_classes else "")
+        save_grid(images, args.output, nrow=nrow)
+    _console().print(f"wrote {what} of {card.model} (step {card.step}) to {args.output}")
+    return 0
+
+
+def _transform_images(model: Any, args: argparse.Namespace) -> int:
+    """Write each translated/upscaled image and a side-by-side comparison into a folder."""
+    from pathlib import Path
+
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    from .data import IMAGE_SUFFIXES, as_float
+    from .images import save_grid
+
+    if not model.is_image_to_image:
+        raise GanzooError(f"model {model.card.model!r} draws images from noise; --input is for image-to-image models")
+    source = Path(args.input).expanduser()
+    if source.is_dir():
+        files = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    elif source.is_file():
+        files = [source]
+    else:
+        raise GanzooError(f"--input {str(source)!r} does not exist")
+    if not files:
+        raise GanzooError(f"--input folder {str(source)!r} holds no images")
+    out = Path(args.output or "outputs")
+    if out.suffix.lower() == ".png":
+        raise GanzooError("with --input, -o names a folder (one output and one comparison image per input)")
+    targets = [(out / f"{f.stem}.png", out / f"{f.stem}.compare.png") for f in files]
+    _refuse_overwrite([p for pair in targets for p in pair], args.force)
+    out.mkdir(parents=True, exist_ok=True)
+    for file, (output_path, compare_path) in zip(files, targets):
+        try:
+            with Image.open(file) as picture:
+                picture.load()
+                tensor = model.input_tensor(picture)
+        except (OSError, UnidentifiedImageError) as exc:
+            raise GanzooError(f"cannot read image {str(file)!r}: {exc}") from None
+        output = model.transform(tensor)
+        save_grid(output[None], output_path, nrow=1, padding=0)
+        row = model.task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
+        save_grid(row, compare_path, nrow=len(row))
+    kind = "upscaled" if model.card.task == "superres" else "translated"
+    _console().print(f"{kind} {len(files)} image(s) with {model.card.model} into {out} (each with a .compare.png beside it)")
     return 0
 
 
@@ -273,18 +390,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-every", type=_positive_int, help="steps between sample grids")
     p.add_argument("--checkpoint-every", type=_positive_int, help="steps between checkpoints")
     p.add_argument("--num-samples", type=_positive_int, help="images in each sample grid")
+    p.add_argument("--content", help="content term added to the generator loss: l1, mse or vgg (image-to-image models)")
+    p.add_argument("--pretrain-steps", type=int, metavar="N", help="generator-only steps on the content term first")
+    p.add_argument("--class-report-every", type=_positive_int, metavar="N",
+                   help="every N steps, sort 1,000 samples into the real classes with a classifier trained on the data "
+                        "and warn when a class vanishes (mode collapse); labelled datasets only")
     p.add_argument("--data-root", metavar="DIR", help="where torchvision datasets live")
     p.add_argument("--download", action="store_true", help="download a torchvision dataset if absent")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other setting, e.g. --set ngf=32")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no live progress bar")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("sample", help="draw samples from saved weights into a PNG grid")
+    p = sub.add_parser("sample", help="draw samples from saved weights into a PNG grid, or translate/upscale images")
     p.add_argument("weights", help="a generator .safetensors file or a run folder")
-    p.add_argument("-n", type=_positive_int, default=64, help="number of images (default 64)")
-    p.add_argument("-o", "--output", default="samples.png", help="PNG file to write (default samples.png)")
+    p.add_argument("-n", type=_positive_int, default=64, help="number of images (default 64); with --labels, per class")
+    p.add_argument("-o", "--output", help="PNG file to write (default samples.png); with --input, a folder (default outputs)")
+    p.add_argument("--input", metavar="IMAGE_OR_FOLDER",
+                   help="image-to-image models: translate/upscale this image or every image in this folder")
+    p.add_argument("--force", action="store_true", help="overwrite output files that exist already")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--nrow", type=_positive_int, help="images per row")
+    p.add_argument("--nrow", type=_positive_int, help="images per row (default: square; a class model's default is one column per class)")
+    p.add_argument("--labels", metavar="CLASSES",
+                   help="class-conditional models: one row of -n images per class, e.g. 0-9, 1,3,7 or class names")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_sample)
     return parser

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from .errors import ConfigError
 from .registry import Registry, suggest
+from .tasks import needs_labels
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -41,10 +42,22 @@ class TrainConfig:
     sample_every: int = 250
     checkpoint_every: int = 250
     num_samples: int = 64
+    #: Steps between mode-collapse reports (0: none); needs a labelled dataset.
+    class_report_every: int = 0
+    class_report_samples: int = 1000
+    #: A content term added to the generator loss (``l1``, ``mse``, ``vgg``; "" for none),
+    #: its weight, and the weight of the adversarial term (SRGAN: 1e-3).
+    content: str = ""
+    content_weight: float = 1.0
+    adversarial_weight: float = 1.0
+    #: Generator-only steps with the content term before adversarial training (SRResNet).
+    pretrain_steps: int = 0
     data_root: str | None = None
     download: bool = False
     architecture_config: dict[str, Any] = field(default_factory=dict)
     loss_config: dict[str, Any] = field(default_factory=dict)
+    #: Settings of the content term (``vgg_layer``, ``vgg_weights``).
+    content_config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -63,16 +76,24 @@ class TrainConfig:
         return cls(**values)
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every", "num_samples"):
+        for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every", "num_samples",
+                     "class_report_every", "class_report_samples", "pretrain_steps"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be a whole number >= 1, got {value!r}")
+            least = 0 if name in ("class_report_every", "pretrain_steps") else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(f"{name.replace('_', '-')} must be a whole number >= {least}, got {value!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}{suggest(self.optimizer, list(OPTIMIZERS))}")
         for name in ("lr", "lr_d"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value > 0):
                 raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {value!r}")
+        for name in ("content_weight", "adversarial_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{name.replace('_', '-')} must be a number >= 0, got {value!r}")
+        if self.pretrain_steps and not self.content:
+            raise ConfigError("pretrain-steps trains the generator on its content term alone; name one with --content")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ConfigError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
 
@@ -83,7 +104,11 @@ TRAIN_KEYS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - {
     "loss",
     "architecture_config",
     "loss_config",
+    "content_config",
 }
+
+#: Settings the content terms understand (``--set vgg_layer=conv2_2``).
+CONTENT_KEYS = frozenset({"vgg_layer", "vgg_weights"})
 
 
 def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
@@ -108,6 +133,7 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
         raise ConfigError(f"model {model.name!r} sets unknown training keys {bad}")
     arch_config: dict[str, Any] = {**arch.defaults, **model.architecture_config}
     loss_config: dict[str, Any] = {**loss.defaults, **(model.loss_config if loss.name == model.loss else {})}
+    content_config: dict[str, Any] = {}
     for key, value in overrides.items():
         if key in TRAIN_KEYS:
             train[key] = value
@@ -115,8 +141,10 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
             arch_config[key] = value
         elif key in loss_config:
             loss_config[key] = value
+        elif key in CONTENT_KEYS:
+            content_config[key] = value
         else:
-            known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config))
+            known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config) | CONTENT_KEYS)
             raise ConfigError(f"unknown setting {key!r} for model {model.name!r}{suggest(key, known)}")
     if "image_size" not in model.architecture_config and "image_size" not in overrides:
         preferred = registry.dataset(train.get("dataset", model.dataset)).image_size
@@ -129,10 +157,12 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
         dataset=train.pop("dataset", model.dataset),
         architecture_config=arch_config,
         loss_config=loss_config,
+        content_config=content_config,
         **train,
     )
     config.validate()
     check_image_size(registry, config)
+    check_labels(registry, config)
     return config
 
 
@@ -143,3 +173,22 @@ def check_image_size(registry: Registry, config: TrainConfig) -> None:
     if arch.image_sizes and size not in arch.image_sizes:
         sizes = ", ".join(str(s) for s in arch.image_sizes)
         raise ConfigError(f"architecture {arch.name!r} supports image sizes {sizes}, not {size!r}; pass --image-size")
+
+
+def check_labels(registry: Registry, config: TrainConfig) -> None:
+    """Refuse a class-conditional model on a dataset that is known to have no labels, before any
+    data is read. A dataset that takes an argument (``folder:PATH``) may or may not be labelled;
+    the trainer checks it once the images are read."""
+    task = registry.architecture(config.architecture).task
+    if not needs_labels(task):
+        return
+    spec = registry.dataset(config.dataset)
+    if spec.labelled or spec.argument:
+        return
+    labelled = sorted(s.name for s in registry.datasets if s.labelled)
+    if "folder" in registry.datasets:
+        labelled.append("folder:PATH with one subfolder per class")
+    raise ConfigError(
+        f"model {config.model!r} is class-conditional and needs labelled images, but dataset {spec.name!r} "
+        f"has no labels; pass --dataset with a labelled one ({', '.join(labelled) or 'none is registered'})"
+    )

@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -41,15 +41,23 @@ class DatasetRequest:
     image_size: int
     data_root: Path
     download: bool = False
+    #: The run's architecture settings (a super-resolution dataset reads ``scale`` here).
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class ImageDataset:
-    """Decoded images (uint8, N x C x H x W), optional labels and the class names."""
+    """Decoded images (uint8, N x C x H x W), optional labels and the class names.
+
+    For image-conditioned tasks ``inputs`` holds each image's input (uint8, N x C' x H' x W'):
+    the A side of a pix2pix pair, or the low-resolution version for super-resolution;
+    ``images`` is then the target.
+    """
 
     images: torch.Tensor
     labels: torch.Tensor | None = None
     classes: list[str] = field(default_factory=list)
+    inputs: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -58,6 +66,8 @@ class ImageDataset:
             raise DataError("the dataset holds no images")
         if self.labels is not None and len(self.labels) != len(self.images):
             raise DataError(f"{len(self.labels)} labels for {len(self.images)} images")
+        if self.inputs is not None and (self.inputs.dtype != torch.uint8 or self.inputs.ndim != 4 or len(self.inputs) != len(self.images)):
+            raise DataError(f"dataset inputs must be one uint8 N x C x H x W image per target, got {self.inputs.dtype} {tuple(self.inputs.shape)}")
 
     @property
     def channels(self) -> int:
@@ -72,7 +82,12 @@ class ImageDataset:
 
 
 def load_dataset(
-    registry: Registry, name: str, image_size: int, data_root: str | os.PathLike | None = None, download: bool = False
+    registry: Registry,
+    name: str,
+    image_size: int,
+    data_root: str | os.PathLike | None = None,
+    download: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ) -> ImageDataset:
     """Build the dataset ``name`` (``digits``, ``folder:PATH``, ...) at ``image_size``."""
     spec = registry.dataset(name)
@@ -81,7 +96,9 @@ def load_dataset(
         raise DataError(f"dataset {spec.name!r} needs an argument: --dataset {spec.name}:{spec.argument}")
     if not spec.argument and sep:
         raise DataError(f"dataset {spec.name!r} takes no argument; use --dataset {spec.name}")
-    request = DatasetRequest(spec.name, argument, int(image_size), Path(data_root or default_data_root()), download)
+    request = DatasetRequest(
+        spec.name, argument, int(image_size), Path(data_root or default_data_root()), download, dict(settings or {})
+    )
     dataset = resolve(spec.builder, f"dataset builder of {spec.name!r}")(request)
     if not isinstance(dataset, ImageDataset):
         raise DataError(f"dataset {spec.name!r} built {type(dataset).__name__}, not an ImageDataset")
@@ -90,6 +107,11 @@ def load_dataset(
         raise DataError(
             f"dataset {spec.name!r} built {c}-channel {h}x{w} images; expected 1 or 3 channels at "
             f"{request.image_size}x{request.image_size} (a bug in its plugin)"
+        )
+    if dataset.inputs is not None and (dataset.inputs.shape[1] not in (1, 3) or dataset.inputs.shape[-1] > w):
+        raise DataError(
+            f"dataset {spec.name!r} built {dataset.inputs.shape[1]}-channel {dataset.inputs.shape[-1]}-pixel inputs; "
+            f"expected 1 or 3 channels at most {w} pixels wide (a bug in its plugin)"
         )
     return dataset
 
@@ -160,10 +182,34 @@ def read_image_folder(root: str | os.PathLike, image_size: int) -> ImageDataset:
     return ImageDataset(images)
 
 
-class BatchStream:
-    """An endless stream of shuffled batches (drop-last) from an :class:`ImageDataset`.
+def as_float(images: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 pixels -> floats in [-1, 1] on ``device``."""
+    return images.to(device).float().div_(127.5).sub_(1.0)
 
-    Images stay uint8 on the device and become floats in [-1, 1] one batch at a time. Its
+
+def split_holdout(dataset: ImageDataset, seed: int, fraction: float = 0.1, most: int = 64) -> tuple[ImageDataset, ImageDataset]:
+    """Split off a fixed, seeded tenth (at most ``most``, at least one) of the examples.
+
+    Image-to-image runs measure PSNR/SSIM on these pairs, which they never train on.
+    """
+    if len(dataset) < 2:
+        raise DataError(f"the dataset holds {len(dataset)} example(s); image-to-image training needs at least 2")
+    held = max(1, min(most, int(len(dataset) * fraction)))
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
+
+    def take(index: torch.Tensor) -> ImageDataset:
+        pick = lambda t: None if t is None else t[index]  # noqa: E731
+        return ImageDataset(dataset.images[index], pick(dataset.labels), dataset.classes, pick(dataset.inputs))
+
+    return take(order[held:]), take(order[:held])
+
+
+class BatchStream:
+    """An endless stream of shuffled ``(images, condition)`` batches (drop-last).
+
+    ``condition`` is the batch's input images (floats in [-1, 1]) when the dataset has
+    ``inputs``, else its labels, else None. Images stay uint8 on the device and become floats
+    in [-1, 1] one batch at a time. Its
     state (shuffle generator, permutation, position) goes into checkpoints so that a resumed
     run sees exactly the batches the uninterrupted one would have seen.
     """
@@ -174,6 +220,7 @@ class BatchStream:
         self.device = device
         self.images = dataset.images.to(device)
         self.labels = dataset.labels.to(device) if dataset.labels is not None else None
+        self.inputs = dataset.inputs.to(device) if dataset.inputs is not None else None
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.randperm(len(self.images), generator=self.generator)
@@ -190,9 +237,10 @@ class BatchStream:
             self.epoch += 1
         index = self.order[self.position : self.position + self.batch_size].to(self.device)
         self.position += self.batch_size
-        images = self.images[index].float().div_(127.5).sub_(1.0)
-        labels = self.labels[index] if self.labels is not None else None
-        return images, labels
+        images = as_float(self.images[index], self.device)
+        if self.inputs is not None:
+            return images, as_float(self.inputs[index], self.device)
+        return images, self.labels[index] if self.labels is not None else None
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -25,14 +25,20 @@ def default_run_dir(model: str, dataset: str, root: str | os.PathLike = "runs") 
     return candidate
 
 
-def create_run_dir(path: str | os.PathLike) -> Path:
-    """Create a new, empty run folder; an existing non-empty one is refused."""
+def check_new_run_dir(path: str | os.PathLike) -> Path:
+    """Refuse a run folder that exists and is not empty (before any work is done)."""
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise RunFolderError(
             f"run folder {str(path)!r} exists already; continue it with `ganzoo run --resume {path}` "
             "or choose another --out"
         )
+    return path
+
+
+def create_run_dir(path: str | os.PathLike) -> Path:
+    """Create a new, empty run folder; an existing non-empty one is refused."""
+    path = check_new_run_dir(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / "samples").mkdir(exist_ok=True)
     return path

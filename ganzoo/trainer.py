@@ -25,7 +25,9 @@ from torch import nn
 
 from . import checkpoint, runs
 from .config import TrainConfig, check_image_size
-from .data import BatchStream, load_dataset
+from .class_report import ClassReport
+from .content import build_content
+from .data import BatchStream, ImageDataset, as_float, load_dataset, split_holdout
 from .device import select_device
 from .errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from .images import save_grid
@@ -95,18 +97,33 @@ class Trainer:
         random.seed(cfg.seed)
 
         arch = registry.architecture(cfg.architecture)
-        self.dataset = load_dataset(registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download)
+        self.dataset = load_dataset(
+            registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download, cfg.architecture_config
+        )
         self.net_config = {**cfg.architecture_config, "channels": self.dataset.channels, "num_classes": self.dataset.num_classes}
+        self.holdout: ImageDataset | None = None
+        if self.dataset.inputs is not None:  # image-conditioned: keep pairs aside to measure quality on
+            self.dataset, self.holdout = split_holdout(self.dataset, cfg.seed)
+            self.net_config["input_channels"] = self.dataset.inputs.shape[1]
         self.task = adapter_for(arch.task, self.net_config)
         if self.task.needs_labels and self.dataset.labels is None:
             raise ConfigError(f"model {cfg.model!r} needs class labels, but dataset {cfg.dataset!r} has none")
 
         self.generator, self.discriminator = (net.to(self.device) for net in build_nets(registry, arch.name, self.net_config))
         loss_spec = registry.loss(cfg.loss)
-        self.loss: Loss = resolve(loss_spec.builder, f"builder of loss {cfg.loss!r}")(**cfg.loss_config)
+        try:
+            self.loss: Loss = resolve(loss_spec.builder, f"builder of loss {cfg.loss!r}")(**cfg.loss_config)
+        except (TypeError, ValueError) as exc:  # a setting the loss does not take, or rejects
+            raise ConfigError(f"loss {cfg.loss!r}: {exc}") from exc
         self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
+        self.content = build_content(cfg.content, cfg.content_config).to(self.device) if cfg.content else None
         self.batches = BatchStream(self.dataset, cfg.batch_size, self.device, cfg.seed)
+        self.class_report = None
+        if cfg.class_report_every:
+            if self.dataset.labels is None:
+                raise ConfigError(f"--class-report-every needs a labelled dataset; {cfg.dataset!r} has no labels")
+            self.class_report = ClassReport(self.dataset, self.device, cfg.seed, cfg.class_report_samples)
         self.card = ModelCard(
             model=cfg.model,
             architecture=arch.name,
@@ -117,10 +134,17 @@ class Trainer:
             classes=self.dataset.classes,
             source=arch.source.distribution if arch.source else "",
         )
-        # Fixed noise for the sample grids, made on the CPU so every device shows the same grid.
-        fixed = torch.Generator().manual_seed(cfg.seed)
-        self.fixed_noise = self.task.noise(cfg.num_samples, torch.device("cpu"), fixed).to(self.device)
-        self.fixed_labels = self.task.sample_labels(cfg.num_samples, self.device)
+        # What the sample grids show: fixed noise (made on the CPU so every device shows the
+        # same grid) and labels, or fixed held-out inputs next to their targets.
+        n = cfg.num_samples if self.holdout is None else min(cfg.num_samples, 8, len(self.holdout))
+        noise = self.task.noise(n, torch.device("cpu"), torch.Generator().manual_seed(cfg.seed))
+        self.fixed_noise = noise.to(self.device) if noise is not None else None
+        self.fixed_condition = self.task.sample_labels(n, self.device)
+        self.fixed_targets = None
+        if self.holdout is not None:
+            self.fixed_condition = as_float(self.holdout.inputs[:n], self.device)
+            self.fixed_targets = as_float(self.holdout.images[:n], self.device)
+        self.last_eval: dict[str, float] = {}
         self.step = 0
         self.elapsed = 0.0
         self.checkpoint_step: int | None = None
@@ -156,9 +180,9 @@ class Trainer:
         return path
 
     # ------------------------------------------------------------------ steps
-    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         def critic(images: torch.Tensor) -> torch.Tensor:
-            return self.task.score(self.discriminator, images, labels)
+            return self.task.score(self.discriminator, images, condition)
 
         loss = self.loss.discriminator_loss(critic(real), critic(fake))
         penalty = self.loss.discriminator_penalty(critic, real, fake)
@@ -170,40 +194,87 @@ class Trainer:
         self.loss.after_discriminator_step(self.discriminator)
         return loss.detach()
 
-    def generator_step(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    def generator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         real_scores = None
         if self.loss.generator_uses_real_scores:
             with torch.no_grad():
-                real_scores = self.task.score(self.discriminator, real, labels)
-        loss = self.loss.generator_loss(self.task.score(self.discriminator, fake, labels), real_scores)
+                real_scores = self.task.score(self.discriminator, real, condition)
+        adversarial = self.loss.generator_loss(self.task.score(self.discriminator, fake, condition), real_scores)
+        loss = self.config.adversarial_weight * adversarial
+        if self.content is not None:
+            loss = loss + self.config.content_weight * self.content(fake, real)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
         return loss.detach()
 
+    def pretrain_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """A generator-only step on the content term (SRResNet-style pre-training)."""
+        real, condition = next(self.batches)
+        fake = self.task.generate(self.generator, self.task.noise(len(real), self.device), condition)
+        loss = self.content(fake, real)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.step += 1
+        return torch.zeros((), device=self.device), loss.detach()
+
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``n_critic`` discriminator steps, then one generator step on the last fakes."""
+        if self.step < self.config.pretrain_steps:
+            return self.pretrain_step()
         n_critic = self.config.n_critic
         for i in range(n_critic):
-            real, labels = next(self.batches)
+            real, condition = next(self.batches)
             z = self.task.noise(len(real), self.device)
             with torch.set_grad_enabled(i == n_critic - 1):  # only the last fakes feed the generator step
-                fake = self.task.generate(self.generator, z, labels)
-            d_loss = self.discriminator_step(real, fake.detach(), labels)
-        g_loss = self.generator_step(real, fake, labels)
+                fake = self.task.generate(self.generator, z, condition)
+            d_loss = self.discriminator_step(real, fake.detach(), condition)
+        g_loss = self.generator_step(real, fake, condition)
         self.step += 1
         return d_loss, g_loss
 
     @torch.no_grad()
-    def save_samples(self) -> Path:
+    def generate_eval(self, z: torch.Tensor | None, condition: torch.Tensor | None, batch_size: int = 250) -> torch.Tensor:
+        """Fakes from the generator in eval mode (no batch-norm statistics change)."""
+        n = len(z) if z is not None else len(condition)
+        part = lambda t, i: None if t is None else t[i : i + batch_size]  # noqa: E731
         self.generator.eval()
         try:
-            images = self.task.generate(self.generator, self.fixed_noise, self.fixed_labels)
+            return torch.cat([self.task.generate(self.generator, part(z, i), part(condition, i)) for i in range(0, n, batch_size)])
         finally:
             self.generator.train()
+
+    def save_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:06d}.png"
-        save_grid(images, path)
+        images = self.generate_eval(self.fixed_noise, self.fixed_condition)
+        if self.fixed_targets is None:  # class models: one column per class
+            save_grid(images, path, nrow=self.task.num_classes if self.task.needs_labels else None)
+        else:  # one row per example: input, baseline, output, target
+            rows = self.task.comparison(self.fixed_condition, images, self.fixed_targets)
+            save_grid(rows, path, nrow=len(rows) // len(images))
         return path
+
+    def evaluate(self) -> dict[str, float]:
+        """Held-out quality of the generator next to the task's baseline (identity, bicubic)."""
+        assert self.holdout is not None
+        inputs, targets = as_float(self.holdout.inputs, self.device), as_float(self.holdout.images, self.device)
+        outputs = self.generate_eval(self.task.noise(len(inputs), self.device), inputs)
+        scores = self.task.scores(outputs, targets)
+        baseline = self.task.scores(self.task.baseline(inputs, targets), targets)
+        return {**scores, **{f"baseline_{k}": v for k, v in baseline.items()}}
+
+    def report_classes(self) -> dict[str, Any]:
+        """Classify fresh samples (own RNG, so training is unaffected) into the real classes."""
+        assert self.class_report is not None
+        rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.step)
+
+        def generate(n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+            z = self.task.noise(n, torch.device("cpu"), rng).to(self.device)
+            labels = self.task.sample_labels(n, self.device)
+            return self.generate_eval(z, labels), labels
+
+        return self.class_report(generate)
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> RunResult:
@@ -212,8 +283,10 @@ class Trainer:
         if self.resume:
             runs.read_config(self.run_dir)
         else:
+            runs.check_new_run_dir(self.run_dir)
+        self._setup()  # every check of data, nets and settings happens here, before the folder exists
+        if not self.resume:
             runs.create_run_dir(self.run_dir)
-        self._setup()
         if self.resume:
             self.load_state_dict(checkpoint.load(self.run_dir))
             if self.step >= cfg.steps:
@@ -238,6 +311,7 @@ class Trainer:
                     "log": self.step % cfg.log_every == 0 or self.step == cfg.steps,
                     "sample": self.step % cfg.sample_every == 0 or self.step == cfg.steps,
                     "checkpoint": self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or interrupted(),
+                    "report": self.class_report is not None and (self.step % cfg.class_report_every == 0 or self.step == cfg.steps),
                 }
                 if any(due.values()):
                     d, g = (sums / since).tolist()
@@ -252,8 +326,21 @@ class Trainer:
                         bar.show(d, g)
                         sums.zero_()
                         since, last_log_step, last_log_time = 0, self.step, now
+                    if due["report"]:
+                        report = self.report_classes()
+                        metrics.write(json.dumps({"step": self.step, "class_report": report}) + "\n")
+                        metrics.flush()
+                        if report["missing"]:
+                            bar.warn(
+                                f"step {self.step}: class(es) {', '.join(report['missing'])} (nearly) vanished from "
+                                f"{cfg.class_report_samples} samples: possible mode collapse"
+                            )
                     if due["sample"]:
                         self.save_samples()
+                        if self.holdout is not None:
+                            self.last_eval = self.evaluate()
+                            metrics.write(json.dumps({"step": self.step, "eval": self.last_eval}) + "\n")
+                            metrics.flush()
                     if due["checkpoint"]:
                         self.save_checkpoint()
                 if interrupted():
@@ -264,7 +351,7 @@ class Trainer:
         self.elapsed = started + time.perf_counter() - clock
         model = GanModel(self.generator, self.discriminator, replace(self.card, step=self.step))
         written = model.save(self.run_dir, training=cfg.to_dict())
-        return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], logged, self.elapsed)
+        return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], {**logged, **self.last_eval}, self.elapsed)
 
     def _check_finite(self, d: float, g: float, since_step: int) -> None:
         bad = [name for name, v in (("discriminator", d), ("generator", g)) if not math.isfinite(v)]
@@ -344,6 +431,12 @@ class _Progress:
         self.step += 1
         if self.live:
             self.bar.advance(self.task)
+
+    def warn(self, message: str) -> None:
+        if self.live:
+            self.bar.console.print(f"[yellow]warning:[/] {message}")
+        else:
+            print(f"ganzoo: warning: {message}", file=sys.stderr, flush=True)
 
     def show(self, d: float, g: float) -> None:
         text = f"d_loss {d:.3f}  g_loss {g:.3f}"

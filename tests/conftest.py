@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 import textwrap
 from pathlib import Path
@@ -45,8 +46,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | str | Non
             check: bool = False) -> subprocess.CompletedProcess:
     """Run the real ``ganzoo`` CLI (``python -m ganzoo``) in a subprocess."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **(env or {})}
+    # Default to a neutral folder: a stale ``ganzoo.egg-info`` in the checkout would shadow the
+    # installed metadata (entry points) for a process started there.
     proc = subprocess.run(
-        [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+        [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, env=full_env,
+        cwd=cwd or tempfile.gettempdir(), timeout=timeout,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"ganzoo {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")

@@ -10,6 +10,9 @@ import json
 import re
 import subprocess
 import sys
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,8 @@ from conftest import run_cli
 from ganzoo import __version__
 from ganzoo.cli import main
 from ganzoo.hookspecs import hookimpl
-from ganzoo.specs import ArchitectureSpec, ModelSpec
+from ganzoo.plugins import ENTRY_POINT_GROUP, HOOKS
+from ganzoo.specs import ArchitectureSpec, LossSpec, ModelSpec
 
 
 @pytest.fixture
@@ -32,6 +36,39 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
         return code, out, err
 
     return run
+
+
+@lru_cache(maxsize=None)
+def first_party() -> dict[str, tuple]:
+    """ganzoo's own plugins: entry-point name -> the specs it registers, in hook order.
+
+    Read straight from the installed ``ganzoo`` distribution's entry points, each module's hooks
+    called with a collecting ``register``: no discovery and no registry, so the expectations follow
+    new first-party plugins without trusting the code under test.
+    """
+    found: dict[str, tuple] = {}
+    for ep in distribution("ganzoo").entry_points.select(group=ENTRY_POINT_GROUP):
+        module, specs = ep.load(), []
+        for hook in HOOKS:
+            if hasattr(module, hook):
+                getattr(module, hook)(specs.append)
+        found[ep.name] = tuple(specs)
+    assert {"dcgan", "losses", "datasets"} <= set(found), found  # the metadata really is there
+    return found
+
+
+def first_party_names(spec_type: type) -> list[str]:
+    """Sorted names of the first-party specs of one kind."""
+    return sorted(s.name for specs in first_party().values() for s in specs if isinstance(s, spec_type))
+
+
+def first_party_spec(spec_type: type, name: str):
+    return next(s for specs in first_party().values() for s in specs if isinstance(s, spec_type) and s.name == name)
+
+
+def did_you_mean(first: str) -> str:
+    """Regex for a suggestion list whose closest (first) entry is ``first``; others may follow."""
+    return rf" \(did you mean '{re.escape(first)}'(?: or '[^']+')*\?\)"
 
 
 def cells_of(row: str) -> list[str]:
@@ -59,24 +96,31 @@ def test_list_table_shows_name_task_architecture_loss_and_source() -> None:
     proc = run_cli("list")
     assert proc.returncode == 0 and proc.stderr == ""
     header = next(line for line in proc.stdout.splitlines() if "name" in line)
-    assert cells_of(header) == ["name", "task", "architecture", "loss", "summary", "source"]
-    row = next(line for line in proc.stdout.splitlines() if "dcgan" in line)
-    cells = cells_of(row)
-    assert cells[:4] == ["dcgan", "noise", "dcgan", "bce"]
+    assert cells_of(header) == ["name", "task", "architecture", "loss", "arXiv", "source"]
+    rows = [cells_of(line) for line in proc.stdout.splitlines()]
+    rows = [cells for cells in rows if len(cells) == 6 and cells != cells_of(header)]
+    assert [cells[0] for cells in rows] == first_party_names(ModelSpec)  # one row per model, sorted
+    cells = next(cells for cells in rows if cells[0] == "dcgan")
+    assert cells[:5] == ["dcgan", "noise", "dcgan", "bce", "1511.06434"]
     assert cells[5] == f"ganzoo {__version__}"
 
 
 def test_list_wildcard() -> None:
     proc = run_cli("list", "*gan*", "--json")
     assert proc.returncode == 0
-    assert [m["name"] for m in json.loads(proc.stdout)] == ["dcgan"]
+    got = [m["name"] for m in json.loads(proc.stdout)]
+    everything = first_party_names(ModelSpec)
+    assert got == [n for n in everything if fnmatchcase(n, "*gan*")]
+    assert "dcgan" in got and set(got) < set(everything)  # it really filtered (pix2pix has no 'gan')
     none = run_cli("list", "zz*")
     assert none.returncode == 0 and "no models match 'zz*'" in none.stdout
 
 
 def test_info_of_unknown_name_suggests_and_exits_2() -> None:
     line = one_error_line(run_cli("info", "dcgn"))
-    assert line == "ganzoo: error: no model, architecture, loss or dataset is called 'dcgn' (did you mean 'dcgan'?)"
+    prefix = "ganzoo: error: no model, architecture, loss or dataset is called 'dcgn'"
+    assert re.fullmatch(re.escape(prefix) + did_you_mean("dcgan"), line), line
+    assert line.count("'dcgan'") == 1  # model and architecture 'dcgan': suggested once
 
 
 def test_debug_shows_the_traceback() -> None:
@@ -130,7 +174,9 @@ def test_help_exits_0(cli) -> None:
 def test_list_json_models(cli) -> None:
     code, out, err = cli("list", "--json")
     assert code == 0 and err == ""
-    (model,) = json.loads(out)
+    models = json.loads(out)
+    assert [m["name"] for m in models] == first_party_names(ModelSpec)
+    model = next(m for m in models if m["name"] == "dcgan")
     assert model["name"] == "dcgan" and model["task"] == "noise"
     assert model["architecture"] == "dcgan" and model["loss"] == "bce"
     assert model["source"] == {"plugin": "dcgan", "distribution": "ganzoo", "version": __version__}
@@ -164,24 +210,29 @@ def test_list_tables_of_other_kinds(cli) -> None:
 
 
 def test_list_pattern_filters(cli, register_plugin) -> None:
+    # "zq" names: no first-party plugin registers them, so nothing here conflicts with ganzoo's own
     class More:
         @hookimpl
         def register_architectures(self, register):
-            register(ArchitectureSpec(name="pix2pix", task="paired", builder="x.nets:build"))
+            register(ArchitectureSpec(name="zqpix", task="paired", builder="x.nets:build"))
 
         @hookimpl
         def register_models(self, register):
-            register(ModelSpec(name="wgan-gp", architecture="dcgan", loss="bce"))
-            register(ModelSpec(name="pix2pix", architecture="pix2pix", loss="bce"))
+            register(ModelSpec(name="zqwgan-gp", architecture="dcgan", loss="bce"))
+            register(ModelSpec(name="zqpix", architecture="zqpix", loss="bce"))
 
     register_plugin(More(), "more")
     names = lambda *a: [m["name"] for m in json.loads(cli("list", *a, "--json")[1])]  # noqa: E731
-    assert names() == ["dcgan", "pix2pix", "wgan-gp"]
-    assert names("*gan*") == ["dcgan", "wgan-gp"]
-    assert names("wgan") == ["wgan-gp"]  # substring
-    assert names("p*") == ["pix2pix"]
-    assert names("--architectures", "pix*") == ["pix2pix"]
-    pix = json.loads(cli("list", "pix2pix", "--json")[1])[0]
+    everything = names()
+    assert everything == sorted(first_party_names(ModelSpec) + ["zqpix", "zqwgan-gp"])  # sorted, in-code ones too
+    assert names("*gan*") == [n for n in everything if "gan" in n]
+    assert {"dcgan", "zqwgan-gp"} <= set(names("*gan*")) and "zqpix" not in names("*gan*")
+    assert names("qwgan") == ["zqwgan-gp"]  # no wildcard: substring, not prefix
+    assert names("zq*") == ["zqpix", "zqwgan-gp"]
+    assert names("zq?ix") == ["zqpix"]
+    assert names("--architectures", "zqp*") == ["zqpix"]
+    pix = json.loads(cli("list", "zqpix", "--json")[1])[0]
+    assert pix["name"] == "zqpix"
     assert pix["task"] == "paired" and pix["source"]["distribution"] == "(registered in code)"
 
 
@@ -202,7 +253,8 @@ def test_info_json_of_a_model(cli) -> None:
     assert data["kind"] == "model" and data["task"] == "noise"
     assert data["training"]["lr"] == 0.0002
     assert data["architecture_config"]["nz"] == 100  # architecture defaults merged in
-    assert data["loss_config"] == {"real_label": 1.0}
+    bce_defaults = dict(first_party_spec(LossSpec, "bce").defaults)
+    assert data["loss_config"] == bce_defaults and bce_defaults["real_label"] == 1.0  # the loss's defaults
     assert data["architecture_builder"] == "ganzoo_plugins.dcgan.nets:build"
     assert data["source"]["version"] == __version__
 
@@ -230,7 +282,9 @@ def test_info_json_merges_model_settings_over_defaults(cli, register_plugin) -> 
     assert data["training"]["betas"] == [0.0, 0.9]
     assert data["training"]["batch_size"] == 64  # TrainConfig default filled in
     assert data["architecture_config"]["ngf"] == 32 and data["architecture_config"]["nz"] == 100
-    assert data["loss_config"] == {"real_label": 0.9}
+    bce_defaults = dict(first_party_spec(LossSpec, "bce").defaults)
+    assert len(bce_defaults) > 1 and bce_defaults["real_label"] == 1.0  # so the merge below shows
+    assert data["loss_config"] == {**bce_defaults, "real_label": 0.9}  # the model's value wins, the rest stay
 
 
 @pytest.mark.parametrize("name, kind", [("bce", "loss"), ("digits", "dataset"), ("cifar10", "dataset")])
@@ -244,7 +298,8 @@ def test_info_json_of_other_kinds(cli, name: str, kind: str) -> None:
 def test_info_unknown_in_process(cli) -> None:
     code, out, err = cli("info", "bcee")
     assert code == 2 and out == ""
-    assert err.strip() == "ganzoo: error: no model, architecture, loss or dataset is called 'bcee' (did you mean 'bce'?)"
+    prefix = "ganzoo: error: no model, architecture, loss or dataset is called 'bcee'"
+    assert re.fullmatch(re.escape(prefix) + did_you_mean("bce"), err.strip()), err
 
 
 def test_plugins_table(cli) -> None:
@@ -254,7 +309,7 @@ def test_plugins_table(cli) -> None:
         assert column in out
     rows = [cells_of(line) for line in out.splitlines()]
     rows = [cells for cells in rows if len(cells) > 3 and cells[1] == "ganzoo"]
-    assert {cells[0] for cells in rows} == {"dcgan", "losses", "datasets"}
+    assert {cells[0] for cells in rows} == set(first_party())
     assert all(cells[2] == __version__ and cells[3] == "ok" for cells in rows)
 
 
@@ -263,7 +318,7 @@ def test_plugins_json(cli) -> None:
     assert code == 0
     everything = json.loads(out)
     infos = {i["name"]: i for i in everything if i["distribution"] == "ganzoo"}
-    assert set(infos) == {"dcgan", "losses", "datasets"}
+    assert set(infos) == set(first_party())
     # third-party plugins installed on this machine are listed, but not loaded (GANZOO_LOAD_PLUGINS="")
     assert all(i["status"] == "skipped" for i in everything if i["distribution"] != "ganzoo")
     dcgan = infos["dcgan"]
@@ -271,4 +326,8 @@ def test_plugins_json(cli) -> None:
     assert dcgan["module"] == "ganzoo_plugins.dcgan" and dcgan["status"] == "ok"
     assert dcgan["registered"] == ["architecture:dcgan", "model:dcgan"]
     assert dcgan["hooks"] == ["register_architectures", "register_models"]
-    assert infos["losses"]["registered"] == ["loss:bce"]
+    assert "loss:bce" in infos["losses"]["registered"]
+    # every first-party plugin registered exactly what its hooks hand over, in hook order
+    for name, specs in first_party().items():
+        expected = [f"{type(s).__name__.removesuffix('Spec').lower()}:{s.name}" for s in specs]
+        assert infos[name]["status"] == "ok" and infos[name]["registered"] == expected, name

@@ -24,6 +24,40 @@ def register_datasets(register):
             argument="PATH",
         )
     )
+    # Image-to-image pairs (pix2pix): inputs are the A side, images the B side.
+    register(
+        DatasetSpec(
+            name="paired",
+            builder="ganzoo_plugins.datasets.paired:paired",
+            summary="Image pairs A -> B under PATH (or PATH/train): side-by-side A|B images, or folders A/ and B/ with matching names",
+            argument="PATH",
+        )
+    )
+    register(
+        DatasetSpec(
+            name="edges2photos",
+            builder="ganzoo_plugins.datasets.paired:edges2photos",
+            summary="600 edge map -> photo pairs cropped from scikit-learn's two sample photos (offline demo)",
+            image_size=64,
+        )
+    )
+    # Super-resolution (SRGAN): images are high-resolution crops, inputs their 4x bicubic downsampling.
+    register(
+        DatasetSpec(
+            name="superres",
+            builder="ganzoo_plugins.datasets.superres:superres",
+            summary="Seeded random high-res crops of every image under PATH (recursively), low-res by 4x antialiased bicubic",
+            argument="PATH",
+        )
+    )
+    register(
+        DatasetSpec(
+            name="photos-sr",
+            builder="ganzoo_plugins.datasets.superres:photos_sr",
+            summary="512 high-res crops of scikit-learn's two sample photos with their bicubic low-res versions (offline demo)",
+            image_size=32,
+        )
+    )
     for name, title in (("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10")):
         register(
             DatasetSpec(

@@ -1,0 +1,79 @@
+"""Building blocks of DCGAN-style nets, shared by the first-party architectures.
+
+``dcgan`` is built from these pieces, and so are its conditional and critic relatives, so
+the layer layout (and with it the parameter names saved in weights files) is defined once.
+A third-party architecture may use them too. Imports torch: import it from a plugin's
+``nets`` module, never from its top-level module.
+
+The layout is pytorch/examples' ``dcgan/main.py`` at 64x64; other sizes add or drop one
+stride-2 stage per factor of two, and the 4x4 stage keeps ``ngf * size / 8`` channels.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+#: The discriminator normalisations ``d_norm`` can name.
+NORMS = ("batch", "layer", "none")
+
+
+def stages(image_size: int) -> int:
+    """Number of stride-2 stages between 4x4 and ``image_size``."""
+    count = int(math.log2(image_size)) - 2 if image_size > 0 else 0
+    if image_size < 16 or 2 ** (count + 2) != image_size:
+        raise ValueError(f"DCGAN needs a power-of-two image size of at least 16, got {image_size}")
+    return count
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """``batch`` (BatchNorm2d), ``layer`` (GroupNorm with one group: over C, H, W per sample, as
+    WGAN-GP's critic advises) or ``none``."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown d_norm {kind!r}; use one of {', '.join(NORMS)}")
+
+
+def generator_layers(nz: int, ngf: int, channels: int, image_size: int) -> list[nn.Module]:
+    """A DCGAN generator body: ``(N, nz, 1, 1)`` -> ``(N, channels, S, S)`` in [-1, 1]."""
+    width = ngf * 2 ** (stages(image_size) - 1)
+    layers: list[nn.Module] = [nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)]
+    while width > ngf:
+        layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
+        width //= 2
+    layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
+    return layers
+
+
+def discriminator_layers(ndf: int, channels: int, image_size: int, norm: str = "batch") -> tuple[list[nn.Module], int]:
+    """A DCGAN discriminator body without its last 4x4 convolution: ``(N, channels, S, S)`` ->
+    ``(N, width, 4, 4)`` features. Returns the layers and ``width``."""
+    layers: list[nn.Module] = [nn.Conv2d(channels, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+    width = ndf
+    for _ in range(stages(image_size) - 1):
+        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), norm_layer(norm, width * 2), nn.LeakyReLU(0.2, inplace=True)]
+        width *= 2
+    return layers, width
+
+
+def logit_layer(width: int) -> nn.Conv2d:
+    """DCGAN's last discriminator layer: ``(N, width, 4, 4)`` -> ``(N, 1, 1, 1)``, no sigmoid."""
+    return nn.Conv2d(width, 1, 4, 1, 0, bias=False)
+
+
+def init_weights(module: nn.Module) -> None:
+    """The DCGAN paper's N(0, 0.02) initialisation (norm scales N(1, 0.02), shifts 0).
+
+    Use as ``net.apply(init_weights)``; other module types (embeddings, linear layers) are left
+    to their owner.
+    """
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)

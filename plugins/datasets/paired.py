@@ -1,0 +1,211 @@
+"""Paired (image-to-image) datasets: ``paired:PATH`` folders and the offline ``edges2photos`` demo.
+
+Both return an :class:`ImageDataset` whose ``inputs`` are the A side (what the generator is
+given) and whose ``images`` are the B side (what it should produce), uint8 at the run's image
+size. Each side is 1-channel when every image on that side is grayscale, else RGB.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ganzoo.data import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
+from ganzoo.errors import DataError
+
+#: Channel values may differ by this much in an image that still counts as grayscale
+#: (JPEG stores grey pictures saved as RGB with a little chroma noise).
+GREY_TOLERANCE = 2
+#: How many unmatched names a mismatch error lists per side.
+SHOW_UNMATCHED = 5
+#: Random crops taken from each of scikit-learn's two sample photos for ``edges2photos``.
+CROPS_PER_PHOTO = 300
+#: The seed of those crops: the demo data is the same in every run, whatever ``--seed`` says.
+DEMO_SEED = 0
+
+LAYOUTS = (
+    "expected either side-by-side A|B images (each image is the input and the target side by "
+    "side, as pix2pix's facades and maps ship) in PATH or PATH/train, or two folders PATH/A and "
+    "PATH/B holding images with matching file names"
+)
+
+
+# ---------------------------------------------------------------- paired:PATH
+def paired(request: DatasetRequest) -> ImageDataset:
+    """``paired:PATH``: pix2pix's side-by-side A|B images, or folders ``A/`` and ``B/``.
+
+    ``PATH/train`` is used when it exists (pix2pix's datasets ship train/, val/ and test/).
+    With folders ``A`` and ``B`` the pairs are matched by file name without the extension
+    (``A/0001.jpg`` with ``B/0001.png``), in subfolders too. Otherwise every image directly in
+    the folder is one pair: its left half is the input (A), its right half the target (B).
+    Each side is centre-cropped to a square and resized to the image size; a side smaller
+    than the image size is refused rather than upscaled.
+    """
+    root = Path(request.argument).expanduser()
+    if not root.is_dir():
+        raise DataError(f"paired dataset folder {str(root)!r} does not exist or is not a folder")
+    if (root / "train").is_dir():
+        root = root / "train"
+    size = request.image_size
+    a_dir, b_dir = root / "A", root / "B"
+    if a_dir.is_dir() != b_dir.is_dir():
+        there, missing = (a_dir, b_dir) if a_dir.is_dir() else (b_dir, a_dir)
+        raise DataError(f"{str(there)!r} has no partner folder {str(missing)!r}; {LAYOUTS}")
+    if a_dir.is_dir():
+        items: list = _match(a_dir, b_dir)
+
+        def decode(pair: tuple[Path, Path]) -> tuple[torch.Tensor, torch.Tensor]:
+            return _square(_open(pair[0]), size, pair[0]), _square(_open(pair[1]), size, pair[1])
+
+    else:
+        items = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not items:
+            raise DataError(f"paired dataset folder {str(root)!r} holds no images; {LAYOUTS}")
+
+        def decode(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+            return _split(path, size)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        decoded = list(pool.map(decode, items))
+    inputs = _to_channels(torch.stack([a for a, _ in decoded]))
+    images = _to_channels(torch.stack([b for _, b in decoded]))
+    return ImageDataset(images, inputs=inputs)
+
+
+def _image_files(folder: Path) -> dict[str, Path]:
+    """Images under ``folder`` by their relative path without the extension."""
+    files: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            key = path.relative_to(folder).with_suffix("").as_posix()
+            if key in files:
+                raise DataError(f"{str(files[key])!r} and {str(path)!r} have the same name; keep one image per name in {str(folder)!r}")
+            files[key] = path
+    return files
+
+
+def _match(a_dir: Path, b_dir: Path) -> list[tuple[Path, Path]]:
+    a_files, b_files = _image_files(a_dir), _image_files(b_dir)
+    if not a_files and not b_files:
+        raise DataError(f"paired dataset folders {str(a_dir)!r} and {str(b_dir)!r} hold no images")
+    only_a = sorted(set(a_files) - set(b_files))
+    only_b = sorted(set(b_files) - set(a_files))
+    if only_a or only_b:
+
+        def listing(names: list[str], here: Path, there: Path) -> str:
+            shown = ", ".join(names[:SHOW_UNMATCHED]) + (", ..." if len(names) > SHOW_UNMATCHED else "")
+            return f"{len(names)} in {str(here)!r} have no partner in {str(there)!r} ({shown})"
+
+        parts = [listing(only_a, a_dir, b_dir)] * bool(only_a) + [listing(only_b, b_dir, a_dir)] * bool(only_b)
+        raise DataError(
+            "the A and B folders do not pair up: " + "; ".join(parts) + ". Pairs are matched by file name "
+            "without the extension: rename or remove the unmatched images"
+        )
+    return [(a_files[key], b_files[key]) for key in sorted(a_files)]
+
+
+def _open(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(f"cannot read image {str(path)!r}: {exc}") from None
+
+
+def _split(path: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    img = _open(path)
+    width, height = img.size
+    if width % 2:
+        raise DataError(
+            f"side-by-side image {str(path)!r} is {width} pixels wide, an odd number: it cannot be two "
+            f"halves A|B of the same width (put the halves in folders A/ and B/ instead)"
+        )
+    half = width // 2
+    return _square(img.crop((0, 0, half, height)), size, path, "left half (A)"), _square(
+        img.crop((half, 0, width, height)), size, path, "right half (B)"
+    )
+
+
+def _square(img, size: int, path: Path, part: str = "") -> torch.Tensor:
+    """Centre-crop a PIL RGB image to a square, resize it to ``size``: uint8 (3, size, size)."""
+    from PIL import Image
+
+    width, height = img.size
+    side = min(width, height)
+    if side < size:
+        what = f"the {part} of {str(path)!r}" if part else repr(str(path))
+        raise DataError(
+            f"{what} is {width}x{height}, smaller than the image size {size}: pairs are not upscaled; "
+            f"use a smaller --image-size or larger images"
+        )
+    left, top = (width - side) // 2, (height - side) // 2
+    img = img.crop((left, top, left + side, top + side))
+    if side != size:
+        img = img.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+    return data.view(size, size, 3).permute(2, 0, 1)
+
+
+def _to_channels(images: torch.Tensor) -> torch.Tensor:
+    """RGB uint8 (N, 3, H, W) -> 1 channel when every image is grey (R = G = B up to
+    ``GREY_TOLERANCE``), else unchanged."""
+    as_int = images.to(torch.int16)
+    spread = (as_int[:, 0] - as_int[:, 1]).abs().amax().item(), (as_int[:, 1] - as_int[:, 2]).abs().amax().item()
+    if max(spread) > GREY_TOLERANCE:
+        return images
+    return as_int.sum(dim=1, keepdim=True).add_(1).div_(3, rounding_mode="floor").to(torch.uint8)
+
+
+# ---------------------------------------------------------------- edges2photos
+def edges2photos(request: DatasetRequest) -> ImageDataset:
+    """Offline demo pairs from the two photos scikit-learn ships (china.jpg, flower.jpg, 427x640).
+
+    ``CROPS_PER_PHOTO`` random square crops of each photo at the image size (native pixels,
+    no resampling; half of them mirrored), always the same ones (seed ``DEMO_SEED``). The
+    target is the RGB crop; the input is its edge map, 1 channel, dark lines on white as in
+    pix2pix's edges2shoes: the Sobel gradient magnitude of the photo's luma, scaled so that
+    the photo's 99th percentile is full black. The edges are computed on the whole photo and
+    then cropped, so crop borders show no false edges.
+    """
+    from sklearn.datasets import load_sample_images
+
+    size = request.image_size
+    photos = [torch.tensor(photo).permute(2, 0, 1).contiguous() for photo in load_sample_images().images]
+    smallest = min(min(p.shape[1:]) for p in photos)
+    if size > smallest:
+        raise DataError(f"edges2photos crops its {smallest}-pixel-high photos; it needs an image size of at most {smallest}, got {size}")
+    generator = torch.Generator().manual_seed(DEMO_SEED)
+    targets, inputs = [], []
+    for photo in photos:
+        edges = edge_map(photo)
+        height, width = photo.shape[1:]
+        tops = torch.randint(0, height - size + 1, (CROPS_PER_PHOTO,), generator=generator).tolist()
+        lefts = torch.randint(0, width - size + 1, (CROPS_PER_PHOTO,), generator=generator).tolist()
+        flips = (torch.rand(CROPS_PER_PHOTO, generator=generator) < 0.5).tolist()
+        for top, left, flip in zip(tops, lefts, flips):
+            target = photo[:, top : top + size, left : left + size]
+            source = edges[:, top : top + size, left : left + size]
+            if flip:  # the gradient magnitude does not change under a mirror, so the pair stays true
+                target, source = target.flip(-1), source.flip(-1)
+            targets.append(target)
+            inputs.append(source)
+    return ImageDataset(torch.stack(targets).contiguous(), inputs=torch.stack(inputs).contiguous())
+
+
+def edge_map(photo: torch.Tensor) -> torch.Tensor:
+    """uint8 RGB (3, H, W) -> uint8 (1, H, W): Sobel magnitude of the luma, dark edges on white."""
+    rgb = photo.float()
+    luma = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])[None, None]
+    sobel_x = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    kernels = torch.stack([sobel_x, sobel_x.t()])[:, None]
+    gradients = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), kernels)
+    magnitude = gradients.square().sum(dim=1).sqrt()[0]
+    scale = torch.quantile(magnitude.flatten(), 0.99).clamp_min(1e-6)
+    edges = (magnitude / scale).clamp_(0, 1)
+    return (255 * (1 - edges)).round_().to(torch.uint8)[None]

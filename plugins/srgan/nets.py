@@ -1,0 +1,182 @@
+"""SRGAN's nets (Ledig et al., arXiv 1609.04802): the SRResNet generator and the VGG-style
+discriminator.
+
+Generator (SRResNet, the paper's figure 4), for ``width`` B = 64 and ``n_blocks`` 16:
+
+- ``head``: 9x9 conv (channels -> B) + PReLU;
+- ``body``: 16 residual blocks, each 3x3 conv, BN, PReLU, 3x3 conv, BN, plus the block's input;
+- ``body_end``: 3x3 conv + BN, plus the ``head`` output (the long skip);
+- ``upsample``: log2(scale) stages, each 3x3 conv (B -> 4B) + PixelShuffle(2) + PReLU;
+- ``tail``: 9x9 conv (B -> channels), then ``tanh``.
+
+Every PReLU has a single parameter (``nn.PReLU()``), as in the paper's figure. For scale 4,
+RGB and the defaults the generator holds 1,549,462 parameters::
+
+    head       3*64*81 + 64 (conv)            + 1 (PReLU)         =    15,617
+    body       16 * (2 * (64*64*9 + 64)        conv, conv
+                    + 2 * 128                  BN weight and bias
+                    + 1)                       PReLU              = 1,185,808   (74,113 a block)
+    body_end   64*64*9 + 64 + 128                                  =    37,056
+    upsample   2 * (64*256*9 + 256 + 1)                            =   295,426
+    tail       64*3*81 + 3                                         =    15,555
+                                                                     ---------
+                                                                     1,549,462
+
+Output range: the generator ends with ``tanh``, so its high-resolution images lie in
+[-1, 1] like the targets (``BatchStream`` scales both images and inputs to [-1, 1]) and like
+every other ganzoo generator; the paper's own figure ends with the last convolution, and
+``tanh`` adds no parameters.
+
+Discriminator (the paper's figure 4): 3x3 conv 64 stride 1 + LeakyReLU(0.2); then seven 3x3
+conv + BN + LeakyReLU(0.2) blocks with (channels, stride) = (64, 2), (128, 1), (128, 2),
+(256, 1), (256, 2), (512, 1), (512, 2); dense 1024, LeakyReLU(0.2), dense 1. It returns one
+logit per image, shape ``(N,)`` (no sigmoid: every ganzoo loss works on logits). The four
+stride-2 blocks take a 96x96 crop to a 6x6 grid, which the paper flattens into the first
+dense layer. To accept any crop size, the features go through an adaptive average pooling to
+that fixed 6x6 grid (``POOL_GRID``) before the dense layers: at the paper's 96x96 it is the
+identity, so the net is exactly the paper's there; at other sizes the grid averages (or, for
+crops under 96, spreads) the features. The dense layers' shapes, and with them saved weights,
+do not depend on the crop size.
+
+The convolutions and dense layers keep PyTorch's default initialisation (Kaiming-uniform),
+which suits the residual generator; batch norm starts at scale 1, shift 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ganzoo.errors import ConfigError
+
+#: Upscaling factors the generator supports (one PixelShuffle(2) stage per factor of two).
+SCALES = (2, 4, 8)
+#: The discriminator's feature grid before the dense layers (96 / 16, the paper's).
+POOL_GRID = 6
+#: Smallest high-resolution crop accepted.
+MIN_IMAGE_SIZE = 16
+
+__all__ = ["Discriminator", "Generator", "ResidualBlock", "build", "check_config", "POOL_GRID", "SCALES"]
+
+
+class ResidualBlock(nn.Module):
+    """3x3 conv, BN, PReLU, 3x3 conv, BN, plus the input."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, 1, 1),
+            nn.BatchNorm2d(width),
+            nn.PReLU(),
+            nn.Conv2d(width, width, 3, 1, 1),
+            nn.BatchNorm2d(width),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Generator(nn.Module):
+    """SRResNet: ``(N, C, s, s)`` low resolution in [-1, 1] -> ``(N, C, s*scale, s*scale)`` in [-1, 1].
+
+    Fully convolutional: any input size works; ``image_size`` (the high-resolution crop the
+    model was configured for) and ``input_size`` are kept for callers that need them.
+    """
+
+    def __init__(self, scale: int = 4, channels: int = 3, n_blocks: int = 16, width: int = 64, image_size: int = 96) -> None:
+        super().__init__()
+        self.scale, self.channels, self.image_size = scale, channels, image_size
+        self.input_size = image_size // scale
+        self.head = nn.Sequential(nn.Conv2d(channels, width, 9, 1, 4), nn.PReLU())
+        self.body = nn.Sequential(*(ResidualBlock(width) for _ in range(n_blocks)))
+        self.body_end = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
+        stages: list[nn.Module] = []
+        for _ in range(int(math.log2(scale))):
+            stages += [nn.Conv2d(width, 4 * width, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()]
+        self.upsample = nn.Sequential(*stages)
+        self.tail = nn.Conv2d(width, channels, 9, 1, 4)
+
+    def forward(self, low_res: torch.Tensor) -> torch.Tensor:
+        if low_res.ndim != 4 or low_res.shape[1] != self.channels:
+            raise ValueError(
+                f"SRResNet expects low-resolution images of shape (N, {self.channels}, H, W), got {tuple(low_res.shape)}"
+            )
+        features = self.head(low_res)
+        features = features + self.body_end(self.body(features))
+        return torch.tanh(self.tail(self.upsample(features)))
+
+
+def _block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, inplace=True)]
+
+
+class Discriminator(nn.Module):
+    """The paper's VGG-style discriminator: ``(N, C, S, S)`` in [-1, 1] -> ``(N,)`` logits.
+
+    The convolutions that BN follows have no bias (BN's shift replaces it).
+    ``condition`` is accepted and ignored: SRGAN's discriminator judges the high-resolution
+    image alone.
+    """
+
+    def __init__(self, channels: int = 3, ndf: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(channels, ndf, 3, 1, 1), nn.LeakyReLU(0.2, inplace=True)]
+        width = ndf
+        for c_out, stride in ((ndf, 2), (2 * ndf, 1), (2 * ndf, 2), (4 * ndf, 1), (4 * ndf, 2), (8 * ndf, 1), (8 * ndf, 2)):
+            layers += _block(width, c_out, stride)
+            width = c_out
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(POOL_GRID)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(width * POOL_GRID * POOL_GRID, 1024),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(1024, 1),
+        )
+
+    def forward(self, images: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.classifier(self.pool(self.features(images))).view(-1)
+
+
+def _int(config: dict, key: str, minimum: int) -> int:
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
+        raise ConfigError(f"srgan: {key} must be an integer, got {value!r}")
+    if int(value) < minimum:
+        raise ConfigError(f"srgan: {key} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_config(config: dict) -> dict:
+    """The builder's settings as ints, or a :class:`ganzoo.ConfigError` (a ``ValueError``)."""
+    scale = _int(config, "scale", 1)
+    if scale not in SCALES:
+        raise ConfigError(f"srgan: scale must be one of {', '.join(map(str, SCALES))} (a power of two), got {scale}")
+    channels = _int(config, "channels", 1)
+    if channels not in (1, 3):
+        raise ConfigError(f"srgan: channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+    size = _int(config, "image_size", 1)
+    if size < MIN_IMAGE_SIZE or size % scale:
+        raise ConfigError(
+            f"srgan: image_size (the high-resolution crop) must be at least {MIN_IMAGE_SIZE} and divisible by "
+            f"scale {scale}, got {size}; try {max(MIN_IMAGE_SIZE, size // scale * scale + (scale if size % scale else 0))}"
+        )
+    return {
+        "scale": scale,
+        "channels": channels,
+        "image_size": size,
+        "n_blocks": _int(config, "n_blocks", 0),
+        "width": _int(config, "width", 1),
+        "ndf": _int(config, "ndf", 1),
+    }
+
+
+def build(config: dict) -> tuple[nn.Module, nn.Module]:
+    """``(SRResNet generator, VGG-style discriminator)`` from ``scale``, ``channels``,
+    ``image_size`` (high-resolution crop), ``n_blocks``, ``width`` and ``ndf``."""
+    c = check_config(config)
+    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"])
+    discriminator = Discriminator(c["channels"], c["ndf"])
+    return generator, discriminator
