@@ -40,6 +40,8 @@ def _text(value: Any) -> Any:
     """Plugin-provided text as literal text (``E[relu(...)]`` is not rich markup)."""
     from rich.text import Text
 
+    if isinstance(value, Text):
+        return value
     return Text("" if value is None else str(value))
 
 
@@ -152,7 +154,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     style = {"ok": "green", "broken": "red", "skipped": "yellow"}
     rows = []
     for i in infos:
-        status = f"[{style.get(i.status, '')}]{i.status}[/]" + (" (warnings)" if i.warnings and i.status == "ok" else "")
+        from rich.text import Text
+
+        status = Text(i.status, style=style.get(i.status, "")) + (" (warnings)" if i.warnings and i.status == "ok" else "")
         notes = "; ".join([i.error] * bool(i.error) + i.warnings)
         rows.append((i.name, i.distribution, i.version, status, ", ".join(i.registered), notes))
     _console().print(_table(None, ["plugin", "distribution", "version", "status", "registers", "problems"], rows))
