@@ -124,6 +124,11 @@ def resize_images(images: torch.Tensor, size: int, chunk: int = 512) -> torch.Te
     images = images[..., top : top + side, left : left + side]
     if side == size:
         return images.contiguous()
+    return interpolate_uint8(images, size, chunk)
+
+
+def interpolate_uint8(images: torch.Tensor, size: int, chunk: int = 512) -> torch.Tensor:
+    """uint8 images resized to ``size`` x ``size`` by antialiased bicubic, rounded and clipped."""
     out = []
     for start in range(0, len(images), chunk):
         part = images[start : start + chunk].float()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import sys
 import textwrap
+from functools import lru_cache
+from importlib.metadata import distribution
 from pathlib import Path
 from typing import Iterator
 
@@ -72,3 +75,37 @@ def make_distribution(site: Path, dist: str, modules: dict[str, str], entry_poin
     lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
     (info / "entry_points.txt").write_text(f"[ganzoo]\n{lines}", encoding="utf-8")
     return site
+
+
+# ---------------------------------------------------------------- ganzoo's own plugins
+@lru_cache(maxsize=None)
+def first_party() -> dict[str, tuple]:
+    """ganzoo's own plugins: entry-point name -> the specs it registers, in hook order.
+
+    Read straight from the installed ``ganzoo`` distribution's entry points, each module's hooks
+    called with a collecting ``register``: no discovery and no registry, so the expectations follow
+    new first-party plugins without trusting the code under test.
+    """
+    found: dict[str, tuple] = {}
+    for ep in distribution("ganzoo").entry_points.select(group=plugins.ENTRY_POINT_GROUP):
+        module, specs = ep.load(), []
+        for hook in plugins.HOOKS:
+            if hasattr(module, hook):
+                getattr(module, hook)(specs.append)
+        found[ep.name] = tuple(specs)
+    assert {"dcgan", "losses", "datasets"} <= set(found), found  # the metadata really is there
+    return found
+
+
+def first_party_names(spec_type: type) -> list[str]:
+    """Sorted names of the first-party specs of one kind."""
+    return sorted(s.name for specs in first_party().values() for s in specs if isinstance(s, spec_type))
+
+
+def first_party_spec(spec_type: type, name: str):
+    return next(s for specs in first_party().values() for s in specs if isinstance(s, spec_type) and s.name == name)
+
+
+def did_you_mean(first: str) -> str:
+    """Regex for a suggestion list whose closest (first) entry is ``first``; others may follow."""
+    return rf" \(did you mean '{re.escape(first)}'(?: or '[^']+')*\?\)"

@@ -15,13 +15,11 @@ import re
 import subprocess
 import sys
 from fnmatch import fnmatchcase
-from functools import lru_cache
-from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
 
-from conftest import make_distribution, run_cli
+from conftest import did_you_mean, first_party, first_party_names, make_distribution, run_cli
 from ganzoo import plugins
 from ganzoo.errors import PluginError, UnknownNameError
 from ganzoo.hookspecs import hookimpl
@@ -29,35 +27,6 @@ from ganzoo.registry import ConflictError, Registry, Table, suggest
 from ganzoo.specs import TASKS, ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Source, resolve
 
 # ---------------------------------------------------------------- ganzoo's own plugins
-@lru_cache(maxsize=None)
-def first_party() -> dict[str, tuple]:
-    """ganzoo's own plugins: entry-point name -> the specs it registers, in hook order.
-
-    Read straight from the installed ``ganzoo`` distribution's entry points, each module's hooks
-    called with a collecting ``register``: no discovery and no registry, so the expectations follow
-    new first-party plugins without trusting the code under test.
-    """
-    found: dict[str, tuple] = {}
-    for ep in distribution("ganzoo").entry_points.select(group=plugins.ENTRY_POINT_GROUP):
-        module, specs = ep.load(), []
-        for hook in plugins.HOOKS:
-            if hasattr(module, hook):
-                getattr(module, hook)(specs.append)
-        found[ep.name] = tuple(specs)
-    assert {"dcgan", "losses", "datasets"} <= set(found), found  # the metadata really is there
-    return found
-
-
-def first_party_names(spec_type: type) -> list[str]:
-    """Sorted names of the first-party specs of one kind."""
-    return sorted(s.name for specs in first_party().values() for s in specs if isinstance(s, spec_type))
-
-
-def did_you_mean(first: str) -> str:
-    """Regex for a suggestion list whose closest (first) entry is ``first``; others may follow."""
-    return rf" \(did you mean '{re.escape(first)}'(?: or '[^']+')*\?\)"
-
-
 # ---------------------------------------------------------------- throwaway distributions
 GOOD = '''
 from ganzoo import ArchitectureSpec, LossSpec, ModelSpec, hookimpl

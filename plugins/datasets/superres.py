@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Callable, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 
-from ganzoo.data import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
+from ganzoo.data import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
 from ganzoo.errors import DataError
 
 #: The scale the registered builders use (the paper's 4x).
@@ -44,13 +43,7 @@ _GRAY_MODES = ("L", "1", "I;16", "I", "F")
 def downsample(images: torch.Tensor, scale: int, chunk: int = 256) -> torch.Tensor:
     """uint8 ``(N, C, S, S)`` -> uint8 ``(N, C, S/scale, S/scale)``: antialiased bicubic
     (``F.interpolate(mode="bicubic", antialias=True)``), rounded and clipped to 0-255."""
-    size = images.shape[-1] // scale
-    out = []
-    for start in range(0, len(images), chunk):
-        part = images[start : start + chunk].float()
-        part = F.interpolate(part, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
-        out.append(part.round_().clamp_(0, 255).to(torch.uint8))
-    return torch.cat(out)
+    return interpolate_uint8(images, images.shape[-1] // scale, chunk)
 
 
 def _check_sizes(image_size: int, scale: int) -> None:
