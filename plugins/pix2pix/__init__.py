@@ -37,7 +37,7 @@ def register_models(register):
             # Half the paper's widths so the offline demo trains in CPU minutes;
             # --set ngf=64 --set ndf=64 gives the paper's (and the reference's) nets.
             architecture_config={"ngf": 32, "ndf": 32},
-            training={"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "batch_size": 8, "steps": 300,
-                      "content": "l1", "content_weight": 100.0, "sample_every": 100, "checkpoint_every": 100},
+            training={"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "batch_size": 8, "steps": 1000,
+                      "content": "l1", "content_weight": 100.0, "sample_every": 250, "checkpoint_every": 250},
         )
     )

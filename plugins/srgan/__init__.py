@@ -33,8 +33,8 @@ def register_models(register):
             summary="4x super-resolution: VGG54 content + 1e-3 adversarial loss after MSE pre-training",
             paper=PAPER,
             dataset="photos-sr",
-            training={"optimizer": "adam", "lr": 1e-4, "betas": (0.9, 0.999), "batch_size": 8, "steps": 300,
-                      "pretrain_steps": 150, "content": "vgg", "adversarial_weight": 1e-3,
-                      "sample_every": 100, "checkpoint_every": 100},
+            training={"optimizer": "adam", "lr": 1e-4, "betas": (0.9, 0.999), "batch_size": 8, "steps": 1200,
+                      "pretrain_steps": 1000, "content": "vgg", "adversarial_weight": 1e-3,
+                      "sample_every": 200, "checkpoint_every": 200},
         )
     )
