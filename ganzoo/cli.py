@@ -356,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN model zoo for PyTorch.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--threads", type=_positive_int, metavar="N",
+                        help="CPU threads torch may use (default: torch's choice; 1 is often fastest on a busy machine)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list models (or losses, architectures, datasets)")
@@ -427,6 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # read by torch when it is first imported
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(args.threads)
     try:
         return args.func(args)
     except GanzooError as exc:

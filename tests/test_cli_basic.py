@@ -7,6 +7,7 @@ variants run ``ganzoo.cli.main`` in process, which is the same code without the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -295,3 +296,12 @@ def test_plugins_json(cli) -> None:
     for name, specs in first_party().items():
         expected = [f"{type(s).__name__.removesuffix('Spec').lower()}:{s.name}" for s in specs]
         assert infos[name]["status"] == "ok" and infos[name]["registered"] == expected, name
+
+
+def test_threads_option_limits_torch_threads():
+    script = (
+        "import sys; from ganzoo.cli import main; main(['--threads', '1', 'list']); "
+        "import torch; assert torch.get_num_threads() == 1, torch.get_num_threads()"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert proc.returncode == 0, proc.stderr
