@@ -66,6 +66,10 @@ class ImageDataset:
             raise DataError("the dataset holds no images")
         if self.labels is not None and len(self.labels) != len(self.images):
             raise DataError(f"{len(self.labels)} labels for {len(self.images)} images")
+        if self.labels is not None and not self.classes:  # labels without names: the indices name them
+            self.classes = [str(i) for i in range(int(self.labels.max()) + 1)]
+        if self.labels is not None and int(self.labels.max()) >= len(self.classes):
+            raise DataError(f"label {int(self.labels.max())} has no class name ({len(self.classes)} classes given)")
         if self.inputs is not None and (self.inputs.dtype != torch.uint8 or self.inputs.ndim != 4 or len(self.inputs) != len(self.images)):
             raise DataError(f"dataset inputs must be one uint8 N x C x H x W image per target, got {self.inputs.dtype} {tuple(self.inputs.shape)}")
 

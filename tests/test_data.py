@@ -126,3 +126,11 @@ def test_batch_stream_covers_every_image_once_per_epoch_and_resumes():
     assert [next(other)[1].tolist() for _ in range(5)] == expected
     with pytest.raises(DataError, match="larger than the dataset"):
         BatchStream(ds, 11, torch.device("cpu"), seed=0)
+
+
+def test_labels_without_class_names_are_named_by_index():
+    images = torch.zeros(4, 1, 2, 2, dtype=torch.uint8)
+    ds = ImageDataset(images, torch.tensor([0, 2, 1, 2]))
+    assert ds.classes == ["0", "1", "2"] and ds.num_classes == 3
+    with pytest.raises(DataError, match="label 2 has no class name"):
+        ImageDataset(images, torch.tensor([0, 2, 1, 2]), ["a", "b"])
