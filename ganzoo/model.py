@@ -184,17 +184,8 @@ class GanModel(nn.Module):
             labels = self.task.sample_labels(n, device)
         rng = torch.Generator(device=device)
         rng.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, ()).item()))
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            z = self.task.noise(n, device, rng)
-            chunks = [
-                self.task.generate(self.generator, z[i : i + batch_size], None if labels is None else labels[i : i + batch_size])
-                for i in range(0, n, batch_size)
-            ]
-        finally:
-            self.generator.train(was_training)
-        return torch.cat(chunks).clamp_(-1, 1)
+        z = self.task.noise(n, device, rng)
+        return self.task.generate_eval(self.generator, z, labels, batch_size).clamp_(-1, 1)
 
     @property
     def is_image_to_image(self) -> bool:
@@ -232,13 +223,7 @@ class GanModel(nn.Module):
             size = int(self.card.config["image_size"])
             if batch.shape[-2:] != (size, size):
                 raise ConfigError(f"model {self.card.model!r} translates {size}x{size} images, got {tuple(batch.shape[-2:])}")
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            out = torch.cat([self.task.generate(self.generator, None, batch[i : i + batch_size]) for i in range(0, len(batch), batch_size)])
-        finally:
-            self.generator.train(was_training)
-        out = out.clamp_(-1, 1)
+        out = self.task.generate_eval(self.generator, None, batch, batch_size).clamp_(-1, 1)
         return out[0] if single else out
 
     translate = transform

@@ -47,6 +47,23 @@ class TaskAdapter:
         """The discriminator's logits, shape ``(N,)``, for ``images`` under the batch's condition."""
         raise NotImplementedError
 
+    def generate_eval(
+        self, net: nn.Module, z: torch.Tensor | None, condition: torch.Tensor | None, batch_size: int = 256
+    ) -> torch.Tensor:
+        """Fakes in eval mode (batch norm uses its running statistics and does not update them),
+        ``batch_size`` at a time, without gradients; the net's mode is restored after."""
+        import torch
+
+        n = len(z) if z is not None else len(condition)
+        part = lambda t, i: None if t is None else t[i : i + batch_size]  # noqa: E731
+        was_training = net.training
+        net.eval()
+        try:
+            with torch.no_grad():
+                return torch.cat([self.generate(net, part(z, i), part(condition, i)) for i in range(0, n, batch_size)])
+        finally:
+            net.train(was_training)
+
     def sample_labels(self, n: int, device: torch.device) -> torch.Tensor | None:
         """The labels of ``n`` samples when the caller gives none (``None``: unconditional)."""
         raise NotImplementedError

@@ -234,16 +234,9 @@ class Trainer:
         self.step += 1
         return d_loss, g_loss
 
-    @torch.no_grad()
-    def generate_eval(self, z: torch.Tensor | None, condition: torch.Tensor | None, batch_size: int = 250) -> torch.Tensor:
+    def generate_eval(self, z: torch.Tensor | None, condition: torch.Tensor | None) -> torch.Tensor:
         """Fakes from the generator in eval mode (no batch-norm statistics change)."""
-        n = len(z) if z is not None else len(condition)
-        part = lambda t, i: None if t is None else t[i : i + batch_size]  # noqa: E731
-        self.generator.eval()
-        try:
-            return torch.cat([self.task.generate(self.generator, part(z, i), part(condition, i)) for i in range(0, n, batch_size)])
-        finally:
-            self.generator.train()
+        return self.task.generate_eval(self.generator, z, condition, batch_size=250)
 
     def save_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:06d}.png"
