@@ -8,7 +8,7 @@ round-robin (one of each per round) so that a change in machine load hits all of
 Targets: a median of at most 0.35 s, and under a quarter of the torch import.
 Timings are reported, not asserted: the script always exits 0.
 
-    python benchmarks/cli_startup.py [--repeat 15]
+    python benchmarks/cli_startup.py [--quick] [--repeat 15] [--json PATH]
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _bench  # noqa: E402  (torch-free)
 
 TARGET_SECONDS = 0.35
 TARGET_RATIO = 0.25
@@ -35,9 +38,12 @@ def time_once(argv: list[str]) -> tuple[float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs of each command (default 15; --quick 5)")
+    parser.add_argument("--quick", action="store_true", help="5 runs of each command")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (run_all.py reads it)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first, to warm file caches (default 1)")
     args = parser.parse_args()
+    args.repeat = args.repeat or (5 if args.quick else 15)
 
     python = sys.executable
     script = Path(python).parent / ("ganzoo.exe" if os.name == "nt" else "ganzoo")
@@ -70,6 +76,7 @@ def main() -> int:
     print(f"{'command':<{width}}  {'median s':>8}  {'min s':>6}  {'vs torch':>8}  result")
     print("-" * (width + 38))
     passed = 0
+    rows = []
     for label, _ in cases:
         median, fastest = statistics.median(times[label]), min(times[label])
         ratio = median / baseline
@@ -84,10 +91,14 @@ def main() -> int:
                 [f"> {TARGET_SECONDS} s"] * (median > TARGET_SECONDS) + [f">= {TARGET_RATIO:.0%} of torch"] * (ratio >= TARGET_RATIO)
             ) + ")"
         print(f"{label:<{width}}  {median:>8.3f}  {fastest:>6.3f}  {ratio:>7.1%}  {verdict}")
+        if label != baseline_label:
+            rows.append({"name": f"startup {label.split('  ')[0]}", "unit": "s", "value": median, "baseline": baseline,
+                         "ratio": ratio, "verdict": verdict.split(" ")[0]})
     total = len(cases) - 1
     print(f"\n{passed}/{total} commands meet the targets" + ("" if script.exists() else f" (no console script at {script})"))
     if load != "n/a" and float(load) > (os.cpu_count() or 1):
         print("note: the machine was busy while measuring; figures are noisy")
+    _bench.write_summary(args.json, "cli_startup", rows, baseline_label=baseline_label)
     return 0
 
 

@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import Any
 
 from ._version import __version__
-from .api import create, list_models, load, train
+from .api import create, list_models, list_pretrained, load, train
 from .errors import (
     ConfigError,
     DataError,
@@ -23,7 +23,7 @@ from .errors import (
     WeightsError,
 )
 from .hookspecs import hookimpl
-from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec
+from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, WeightsSpec
 
 _LAZY = {
     "Trainer": "ganzoo.trainer",
@@ -33,6 +33,9 @@ _LAZY = {
     "Loss": "ganzoo.losses",
     "ImageDataset": "ganzoo.data",
     "DatasetRequest": "ganzoo.data",
+    "evaluate": "ganzoo.evaluation",
+    "save_grid": "ganzoo.images",
+    "EvalReport": "ganzoo.evaluation",
 }
 
 
@@ -46,6 +49,7 @@ __all__ = [
     "__version__",
     "create",
     "list_models",
+    "list_pretrained",
     "load",
     "train",
     "hookimpl",
@@ -53,6 +57,7 @@ __all__ = [
     "DatasetSpec",
     "LossSpec",
     "ModelSpec",
+    "WeightsSpec",
     "GanzooError",
     "ConfigError",
     "DataError",

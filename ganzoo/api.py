@@ -19,6 +19,11 @@ def list_models(pattern: str | None = None) -> list[str]:
     return [spec.name for spec in get_registry().models.match(pattern)]
 
 
+def list_pretrained(pattern: str | None = None) -> list[str]:
+    """Names of the registered pretrained weights (``"dcgan.digits"``), optionally filtered by a wildcard."""
+    return [spec.name for spec in get_registry().weights.match(pattern)]
+
+
 def create(name: str, **overrides: Any) -> GanModel:
     """An untrained model, e.g. ``create("dcgan", image_size=64, channels=3)``."""
     from .model import GanModel, ModelCard, build_nets
@@ -38,11 +43,15 @@ def create(name: str, **overrides: Any) -> GanModel:
     return GanModel(generator, discriminator, card)
 
 
-def load(path: str | os.PathLike, device: str = "auto") -> GanModel:
-    """Rebuild a model from a ganzoo safetensors file or a run folder, in eval mode."""
+def load(name_or_path: str | os.PathLike, device: str = "auto", *, progress: bool | None = None) -> GanModel:
+    """Rebuild a model, in eval mode, from a ganzoo safetensors file, a run folder, or pretrained
+    weights by name (``load("dcgan.digits")``: cached, shipped in a package, or downloaded once
+    and checked against its sha256; see :func:`ganzoo.pretrained.resolve_weights`)."""
     from .model import load as load_model
+    from .pretrained import resolve_weights
 
-    return load_model(get_registry(), path, device)
+    registry = get_registry()
+    return load_model(registry, resolve_weights(name_or_path, progress=progress, registry=registry), device)
 
 
 def train(

@@ -70,10 +70,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     registry = get_registry()
     kind = "losses" if args.losses else "architectures" if args.architectures else "datasets" if args.datasets else "models"
+    kind = "weights" if args.pretrained else kind
     specs = getattr(registry, kind).match(args.pattern)
     if args.json:
         if kind == "models":  # the task lives on the architecture; JSON shows it as the table does
             _print_json([{**spec_dict(s), "task": registry.architecture(s.architecture).task} for s in specs])
+        elif kind == "weights":
+            from .pretrained import where
+
+            _print_json([{**spec_dict(s), "where": where(s)} for s in specs])
         else:
             _print_json([spec_dict(s) for s in specs])
         return 0
@@ -86,6 +91,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif kind == "losses":
         rows = [(s.name, ", ".join(s.tasks) or "any", s.summary, s.source) for s in specs]
         columns = ["name", "tasks", "summary", "source"]
+    elif kind == "weights":
+        from .pretrained import format_size
+
+        rows = [(s.name, s.model, s.dataset or "-", _count(s.num_params), format_size(s.size), s.precision or "-",
+                 _metrics_text(s.metrics), s.source) for s in specs]
+        columns = ["name", "model", "dataset", "params", "size", "precision", "metrics", "source"]
+        kind = "pretrained weights"
     else:
         rows = [(s.name + (f":{s.argument}" if s.argument else ""), "yes" if s.labelled else "no", s.summary, s.source) for s in specs]
         columns = ["name", "labelled", "summary", "source"]
@@ -101,13 +113,62 @@ def _mapping_lines(mapping: Any) -> str:
     return ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in mapping.items()) or "-"
 
 
+def _count(n: int | None) -> str:
+    """``3576704`` -> ``"3.58M"``; unknown -> ``"-"``."""
+    if n is None:
+        return "-"
+    return f"{n / 1e6:.3g}M" if n >= 999_500 else f"{n / 1e3:.3g}k" if n >= 1000 else str(n)
+
+
+def _metrics_text(metrics: Any) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) or "-"
+
+
+def _weights_card(spec: Any, as_json: bool) -> int:
+    """``ganzoo info NAME`` of pretrained weights: the card, and where the file resolves now."""
+    from .home import offline
+    from .pretrained import cached_path, format_size, package_file, where
+
+    data = spec_dict(spec)
+    shipped = package_file(spec.file) if spec.file else None
+    sample = package_file(spec.sample) if spec.sample else None
+    data.update(where=where(spec), cache_path=str(cached_path(spec)),
+                package_path=str(shipped) if shipped is not None else None, sample_path=str(sample) if sample is not None else None)
+    if as_json:
+        _print_json({"kind": "weights", **data})
+        return 0
+    later = " (not now: GANZOO_OFFLINE is set)" if offline() else ""
+    resolves = {
+        "cache": f"cached: {data['cache_path']}",
+        "package": f"shipped in package {spec.file.partition(':')[0]!r}: {shipped}",
+        "url": f"not cached yet; loading it downloads {spec.url} into {data['cache_path']}{later}",
+        "missing": f"nowhere: {spec.file!r} is not installed and no URL is registered",
+    }[data["where"]]
+    shown = {"size": f"{spec.size:,} bytes ({format_size(spec.size)})", "metrics": _metrics_text(spec.metrics),
+             "num_params": f"{spec.num_params:,}" if spec.num_params is not None else "-",
+             "sample": f"{spec.sample}  {sample}" if sample is not None else spec.sample,
+             "source": f"{spec.source} (plugin {spec.source.plugin!r})" if spec.source else "-"}
+    rows = [(key, shown.get(key, data[key]) or "-") for key in spec_dict(spec)] + [("resolves to", resolves)]
+    from rich.table import Table
+
+    table = Table(title=f"pretrained weights {spec.name}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for row in rows:
+        table.add_row(*map(_text, row))
+    _console().print(table)
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .config import TrainConfig
     from .plugins import get_registry
-    from .specs import ModelSpec
+    from .specs import ModelSpec, WeightsSpec
 
     registry = get_registry()
     spec = registry.find(args.name)
+    if isinstance(spec, WeightsSpec):
+        return _weights_card(spec, args.json)
     kind = type(spec).__name__.removesuffix("Spec").lower()
     data = spec_dict(spec)
     if isinstance(spec, ModelSpec):
@@ -178,7 +239,8 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 RUN_OPTIONS = ("dataset", "loss", "steps", "batch_size", "lr", "lr_d", "n_critic", "image_size", "seed", "device",
-               "log_every", "sample_every", "checkpoint_every", "num_samples", "class_report_every", "content", "pretrain_steps", "data_root")
+               "log_every", "sample_every", "checkpoint_every", "num_samples", "class_report_every", "content", "pretrain_steps", "data_root",
+               "precision", "compile", "channels_last", "ema")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -187,8 +249,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in RUN_OPTIONS if getattr(args, k) is not None}
     if args.download:
         overrides["download"] = True
+    if args.sync_bn:
+        overrides["sync_bn"] = True
     overrides.update(_parse_set(args.set))
+    from .distributed import is_main_process, launch_cli
+
+    if args.nproc and args.nproc > 1:  # re-run this command in N processes under torchrun
+        return launch_cli(args, overrides)
     console = _console(stderr=True)
+    console.quiet = not is_main_process()  # torchrun ranks other than 0 print nothing
     if args.resume:
         if args.model:
             raise GanzooError("give either a model or --resume RUN_DIR, not both")
@@ -205,11 +274,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = args.out or str(default_run_dir(config.model, config.dataset))
         console.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] for {config.steps} steps -> {out}")
         result = train(args.model, out=out, progress=args.progress, **overrides)
+    if not is_main_process():
+        return 0
     metrics = "  ".join(f"{k} {v:.3f}" for k, v in result.metrics.items() if k in ("d_loss", "g_loss"))
     quality = _quality_line(result.metrics)
     _console().print(
         f"finished {result.step} steps in {result.seconds:.1f} s  {metrics}\n{quality}"
-        f"weights: {result.generator}\n         {result.discriminator}\n"
+        f"weights: {result.generator}\n" + (f"         {result.ema_generator} (EMA)\n" if result.ema_generator else "")
+        + f"         {result.discriminator}\n"
         f"samples: {result.run_dir / 'samples'}"
     )
     return 0
@@ -334,7 +406,71 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- eval
+#: How each metric reads in the table: (label, higher is better?).
+METRIC_LABELS = {
+    "fd_digits": ("FD-digits", False), "kid_digits": ("KID-digits", False), "fid": ("FID (Inception)", False),
+    "kid": ("KID (Inception)", False), "is": ("Inception score", True), "precision": ("precision (k=3)", True),
+    "recall": ("recall (k=3)", True), "density": ("density (k=5)", True), "coverage": ("coverage (k=5)", True),
+    "classes_covered": ("classes covered", True), "class_share_min": ("smallest class share", True),
+    "cond_accuracy": ("conditional accuracy", True), "psnr": ("PSNR (dB)", True), "ssim": ("SSIM", True), "l1": ("L1", False),
+}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+
+    console = _console(stderr=True)
+    console.print(f"evaluating [bold]{args.target}[/] ...")
+    report = evaluate(args.target, dataset=args.dataset, samples=args.n, features=args.features,
+                      inception_weights=args.inception_weights, device=args.device, seed=args.seed,
+                      data_root=args.data_root, download=args.download)
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    rows = []
+    for key, value in report.metrics.items():
+        if key.endswith("_std"):
+            continue
+        label, _ = METRIC_LABELS.get(key, (key, True))
+        std = report.metrics.get(f"{key}_std")
+        floor, floor_std = report.floor.get(key), report.floor.get(f"{key}_std")
+        rows.append((label, _number(value, std), "-" if floor is None else _number(floor, floor_std)))
+    if report.features:
+        what = f"{report.samples} samples vs {report.reference} real training images of {report.dataset}"
+    else:
+        what = f"{report.samples} held-out pairs of {report.dataset}"
+    _console().print(f"[bold]{report.model}[/] (step {report.step}, {report.task} task): {what}")
+    _console().print(_table(None, ["metric", "model", report.floor_label], rows))
+    shares = report.classes.get("shares")
+    if shares:
+        _console().print("class shares: " + "  ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+    per_label = report.classes.get("accuracy_per_label")
+    if per_label:
+        _console().print("accuracy per label: " + "  ".join(f"{k} {v:.0%}" for k, v in per_label.items()))
+    if report.features == "digits":
+        _console().print("FD-digits/KID-digits use ganzoo's digits feature network: compare them with each other, "
+                         "never with Inception FID.")
+    return 0
+
+
+def _number(value: float, std: float | None = None) -> str:
+    text = f"{value:.4g}"
+    return f"{text} ± {std:.2g}" if std is not None else text
+
+
 # ---------------------------------------------------------------- parser
+def _decay(text: str) -> float:
+    """``--ema DECAY``: 0 (off) or a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a decay such as 0.999, got {text!r}") from None
+    if not (value == 0 or 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"expected 0 (off) or a decay strictly between 0 and 1 such as 0.999, got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -360,16 +496,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="CPU threads torch may use (default: torch's choice; 1 is often fastest on a busy machine)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list models (or losses, architectures, datasets)")
+    p = sub.add_parser("list", help="list models (or losses, architectures, datasets, pretrained weights)")
     p.add_argument("pattern", nargs="?", help="wildcard or substring to filter names, e.g. '*gan*'")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--losses", action="store_true", help="list losses")
     group.add_argument("--architectures", action="store_true", help="list architectures")
     group.add_argument("--datasets", action="store_true", help="list datasets")
+    group.add_argument("--pretrained", action="store_true", help="list pretrained weights (`ganzoo.load(NAME)` loads them)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="describe a model, architecture, loss or dataset")
+    p = sub.add_parser("info", help="describe a model, architecture, loss, dataset or pretrained weights")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
@@ -402,9 +539,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="every N steps, sort 1,000 samples into the real classes with a classifier trained on the data "
                         "and warn when a class vanishes (mode collapse); labelled datasets only")
     p.add_argument("--data-root", metavar="DIR", help="where torchvision datasets live")
+    from .config import PRECISIONS  # torch-free
+
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="number format of the forward passes: fp32 (default), bf16 or fp16 (autocast; fp16 adds loss scaling)")
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile both nets (slow start, faster steps)")
+    p.add_argument("--channels-last", action="store_true", default=None, help="nets and image batches in channels-last memory format")
+    p.add_argument("--ema", type=_decay, metavar="DECAY",
+                   help="keep an exponential moving average of the generator (e.g. 0.999); samples, evaluation and "
+                        "generator.ema.safetensors use it")
     p.add_argument("--download", action="store_true", help="download a torchvision dataset if absent")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other setting, e.g. --set ngf=32")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no live progress bar")
+    p.add_argument("--nproc", type=_positive_int, metavar="N",
+                   help="train data-parallel in N processes on this machine (re-runs itself under torchrun); "
+                        "--batch-size stays the global batch, split over them")
+    p.add_argument("--sync-bn", action="store_true",
+                   help="data-parallel runs on CUDA: batch norm over the global batch (SyncBatchNorm)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sample", help="draw samples from saved weights into a PNG grid, or translate/upscale images")
@@ -420,12 +571,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="class-conditional models: one row of -n images per class, e.g. 0-9, 1,3,7 or class names")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("eval", help="measure a model's quality next to the real-vs-real floor or the baseline",
+                       description="Evaluate a run folder, weights file or pretrained name (ganzoo list --pretrained).")
+    p.add_argument("target", help="a run folder, a generator .safetensors file, or pretrained weights by name")
+    p.add_argument("--dataset", help="real data to compare with (default: the dataset the weights were trained on)")
+    p.add_argument("-n", type=_positive_int, help="generated samples (default: as many as the real held-out split)")
+    p.add_argument("--features", default="auto", choices=("auto", "digits", "inception"),
+                   help="feature space: digits (ganzoo's digits network, offline), inception (FID; needs the weights "
+                        "file), auto (digits for digits/mnist, else inception)")
+    p.add_argument("--inception-weights", metavar="PATH", help="pt_inception-2015-12-05-6726825d.pth (or .safetensors)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data-root", metavar="DIR", help="where torchvision datasets live")
+    p.add_argument("--download", action="store_true", help="download a torchvision dataset if absent")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `run --nproc N` re-runs the same command
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -17,6 +17,8 @@ from .registry import Registry, suggest
 from .tasks import needs_labels
 
 OPTIMIZERS = ("adam", "rmsprop")
+#: Number formats of the forward passes (see :mod:`ganzoo.precision`).
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @dataclass
@@ -52,6 +54,17 @@ class TrainConfig:
     adversarial_weight: float = 1.0
     #: Generator-only steps with the content term before adversarial training (SRResNet).
     pretrain_steps: int = 0
+    #: Speed switches (:mod:`ganzoo.precision`): autocast dtype (``fp32``: none, ``bf16``,
+    #: ``fp16`` with loss scaling), ``torch.compile`` of both nets, channels-last memory format.
+    precision: str = "fp32"
+    compile: bool = False
+    channels_last: bool = False
+    #: Decay of the generator's exponential moving average (:mod:`ganzoo.ema`); 0: none.
+    ema: float = 0.0
+    #: Data-parallel runs (:mod:`ganzoo.distributed`): batch norm over the global batch (CUDA),
+    #: and the number of processes of the latest launch (recorded, not set: torchrun decides).
+    sync_bn: bool = False
+    world_size: int = 1
     data_root: str | None = None
     download: bool = False
     architecture_config: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +109,18 @@ class TrainConfig:
             raise ConfigError("pretrain-steps trains the generator on its content term alone; name one with --content")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ConfigError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
+        if not isinstance(self.sync_bn, bool):
+            raise ConfigError(f"sync-bn must be true or false, got {self.sync_bn!r}")
+        if not isinstance(self.world_size, int) or isinstance(self.world_size, bool) or self.world_size < 1:
+            raise ConfigError(f"world_size must be a whole number >= 1, got {self.world_size!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"unknown precision {self.precision!r}{suggest(str(self.precision), list(PRECISIONS))}; "
+                              f"use {', '.join(PRECISIONS)}")
+        for name in ("compile", "channels_last"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name.replace('_', '-')} must be true or false, got {getattr(self, name)!r}")
+        if isinstance(self.ema, bool) or not isinstance(self.ema, (int, float)) or not (self.ema == 0 or 0 < self.ema < 1):
+            raise ConfigError(f"ema must be 0 (off) or a decay strictly between 0 and 1 such as 0.999, got {self.ema!r}")
 
 
 TRAIN_KEYS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - {
@@ -105,6 +130,7 @@ TRAIN_KEYS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - {
     "architecture_config",
     "loss_config",
     "content_config",
+    "world_size",  # recorded by the trainer from torchrun's WORLD_SIZE, never set by hand
 }
 
 #: Settings the content terms understand (``--set vgg_layer=conv2_2``).

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import DataError
+from .home import ganzoo_home
 from .registry import Registry
 from .specs import resolve
 
@@ -25,11 +26,8 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 
 def default_data_root() -> Path:
-    """``$GANZOO_HOME/data``; GANZOO_HOME defaults to ``~/.cache/ganzoo``."""
-    home = os.environ.get("GANZOO_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ganzoo"
-    )
-    return Path(home) / "data"
+    """``$GANZOO_HOME/data`` (see :func:`ganzoo.home.ganzoo_home`)."""
+    return ganzoo_home() / "data"
 
 
 @dataclass(frozen=True)
@@ -221,11 +219,21 @@ class BatchStream:
     in [-1, 1] one batch at a time. Its
     state (shuffle generator, permutation, position) goes into checkpoints so that a resumed
     run sees exactly the batches the uninterrupted one would have seen.
+
+    In data-parallel runs every rank walks the same shuffle and yields only its
+    ``batch_size / world_size`` slice of each (global) batch, so the ranks together see exactly
+    the batches of a one-process run, and the state is the same on every rank.
     """
 
-    def __init__(self, dataset: ImageDataset, batch_size: int, device: torch.device, seed: int) -> None:
+    def __init__(
+        self, dataset: ImageDataset, batch_size: int, device: torch.device, seed: int, *, rank: int = 0, world_size: int = 1
+    ) -> None:
         if batch_size > len(dataset):
             raise DataError(f"batch size {batch_size} is larger than the dataset ({len(dataset)} images); lower --batch-size")
+        if batch_size % world_size or not 0 <= rank < world_size:
+            raise DataError(f"rank {rank} of {world_size} cannot take an equal slice of batches of {batch_size}")
+        self.shard_size = batch_size // world_size
+        self.shard_start = rank * self.shard_size
         self.device = device
         self.images = dataset.images.to(device)
         self.labels = dataset.labels.to(device) if dataset.labels is not None else None
@@ -244,7 +252,8 @@ class BatchStream:
             self.order = torch.randperm(len(self.images), generator=self.generator)
             self.position = 0
             self.epoch += 1
-        index = self.order[self.position : self.position + self.batch_size].to(self.device)
+        start = self.position + self.shard_start  # this rank's slice of the global batch
+        index = self.order[start : start + self.shard_size].to(self.device)
         self.position += self.batch_size
         images = as_float(self.images[index], self.device)
         if self.inputs is not None:

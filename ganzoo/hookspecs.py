@@ -36,3 +36,11 @@ def register_models(register: Callable) -> None:
 @hookspec
 def register_datasets(register: Callable) -> None:
     """Register datasets that ``--dataset NAME[:ARGUMENT]`` can name: ``register(DatasetSpec(...))``."""
+
+
+@hookspec
+def register_weights(register: Callable) -> None:
+    """Register pretrained weights of registered models: ``register(WeightsSpec(...))``.
+
+    Runs after ``register_models``; an entry whose model is not registered is dropped with a warning.
+    """

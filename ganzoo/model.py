@@ -267,10 +267,14 @@ def count_parameters(net: nn.Module) -> int:
 
 
 def load(registry: Registry, path: str | os.PathLike, device: str = "auto") -> GanModel:
-    """Rebuild a model from a weights file (or a run folder's ``generator.safetensors``)."""
+    """Rebuild a model from a weights file, or from a run folder: its averaged generator
+    ``generator.ema.safetensors`` when the run kept one (``--ema``; usually the better
+    samples), else its ``generator.safetensors``. Name the file to load the other."""
     path = Path(path)
     if path.is_dir():
-        path = path / WEIGHT_FILES["generator"]
+        from .ema import FILE_NAME as EMA_FILE
+
+        path = path / EMA_FILE if (path / EMA_FILE).is_file() else path / WEIGHT_FILES["generator"]
     meta = weights.read_metadata(path)
     card = ModelCard.from_metadata(meta, path)
     role = meta.get("role", "generator")

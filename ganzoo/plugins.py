@@ -23,7 +23,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginError
 from .registry import ConflictError, Registry, suggest
-from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Source
+from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Source, WeightsSpec
 
 CORE_DISTRIBUTION = "ganzoo"
 ENTRY_POINT_GROUP = "ganzoo"
@@ -35,6 +35,7 @@ HOOKS: dict[str, type] = {
     "register_losses": LossSpec,
     "register_datasets": DatasetSpec,
     "register_models": ModelSpec,
+    "register_weights": WeightsSpec,
 }
 
 
@@ -145,6 +146,7 @@ def _load() -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
                 info.warnings.append(str(exc))
                 _problem(info, str(exc))
     _drop_unbuildable_models(registry, infos)
+    _drop_orphan_weights(registry, infos)
     return pm, registry, infos
 
 
@@ -186,20 +188,30 @@ def _call_hooks(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> list
 
 
 def _drop_unbuildable_models(registry: Registry, infos: list[PluginInfo]) -> None:
-    by_plugin = {(i.distribution, i.name): i for i in infos}
     for model in list(registry.models):
         reason = registry.broken_references(model)
         if reason is None:
             continue
         registry.models.remove(model.name)
-        src = model.source
-        info = by_plugin.get((src.distribution, src.plugin)) if src else None
-        message = f"model {model.name!r} skipped: {reason}"
-        if info is not None:
-            info.warnings.append(message)
-            _problem(info, message)
-        else:
-            _warn(message)
+        _report_dropped(infos, model, f"model {model.name!r} skipped: {reason}")
+
+
+def _drop_orphan_weights(registry: Registry, infos: list[PluginInfo]) -> None:
+    """Pretrained weights of a model that is not registered (or was just dropped) cannot load."""
+    for spec in list(registry.weights):
+        if spec.model not in registry.models:
+            registry.weights.remove(spec.name)
+            _report_dropped(infos, spec, f"pretrained weights {spec.name!r} skipped: unknown model {spec.model!r}")
+
+
+def _report_dropped(infos: list[PluginInfo], spec: Any, message: str) -> None:
+    src = spec.source
+    info = next((i for i in infos if src and (i.distribution, i.name) == (src.distribution, src.plugin)), None)
+    if info is not None:
+        info.warnings.append(message)
+        _problem(info, message)
+    else:
+        _warn(message)
 
 
 def _loaded() -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:

@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from typing import Generic, Iterator, TypeVar
 
 from .errors import UnknownNameError
-from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Spec
+from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Spec, WeightsSpec
 
-S = TypeVar("S", ArchitectureSpec, LossSpec, ModelSpec, DatasetSpec)
+S = TypeVar("S", ArchitectureSpec, LossSpec, ModelSpec, DatasetSpec, WeightsSpec)
 
-KINDS = {ArchitectureSpec: "architecture", LossSpec: "loss", ModelSpec: "model", DatasetSpec: "dataset"}
+KINDS = {
+    ArchitectureSpec: "architecture",
+    LossSpec: "loss",
+    ModelSpec: "model",
+    DatasetSpec: "dataset",
+    WeightsSpec: "pretrained weights",
+}
 
 
 class ConflictError(Exception):
@@ -54,8 +60,7 @@ class Table(Generic[S]):
         except KeyError:
             known = sorted(self.specs)
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}{suggest(name, known)}; "
-                f"`ganzoo list{'' if self.kind == 'model' else ' --' + _plural(self.kind)}` shows them all"
+                f"unknown {self.kind} {name!r}{suggest(name, known)}; `{list_command(self.kind)}` shows them all"
             ) from None
 
     def remove(self, name: str) -> None:
@@ -80,7 +85,15 @@ class Table(Generic[S]):
 
 
 def _plural(kind: str) -> str:
-    return {"loss": "losses", "architecture": "architectures", "dataset": "datasets"}.get(kind, kind + "s")
+    return {"loss": "losses", "architecture": "architectures", "dataset": "datasets", "pretrained weights": "weights"}.get(
+        kind, kind + "s"
+    )
+
+
+def list_command(kind: str) -> str:
+    """The command that lists every spec of ``kind``."""
+    flag = {"model": "", "pretrained weights": " --pretrained"}.get(kind, " --" + _plural(kind))
+    return "ganzoo list" + flag
 
 
 def _origin(spec: Spec) -> str:
@@ -96,6 +109,7 @@ class Registry:
         self.losses: Table[LossSpec] = Table("loss")
         self.models: Table[ModelSpec] = Table("model")
         self.datasets: Table[DatasetSpec] = Table("dataset")
+        self.weights: Table[WeightsSpec] = Table("pretrained weights")
 
     def table(self, spec_type: type) -> Table:
         return getattr(self, _plural(KINDS[spec_type]))
@@ -116,13 +130,18 @@ class Registry:
         """The spec for ``name`` or ``name:argument``."""
         return self.datasets.get(name.partition(":")[0])
 
+    def pretrained(self, name: str) -> WeightsSpec:
+        return self.weights.get(name)
+
     def find(self, name: str) -> Spec:
-        """Any spec called ``name``: models first, then architectures, losses, datasets."""
-        for table in (self.models, self.architectures, self.losses, self.datasets):
+        """Any spec called ``name``: models first, then architectures, losses, datasets, pretrained weights."""
+        tables = (self.models, self.architectures, self.losses, self.datasets, self.weights)
+        for table in tables:
             if name in table:
                 return table.specs[name]
         # a model and its architecture often share a name: suggest each name once
-        everything = list(dict.fromkeys(n for t in (self.models, self.architectures, self.losses, self.datasets) for n in t.specs))
+        everything = list(dict.fromkeys(n for t in tables for n in t.specs))
+        # (the wording predates pretrained weights; their names are among the suggestions)
         raise UnknownNameError(f"no model, architecture, loss or dataset is called {name!r}{suggest(name, everything)}")
 
     def broken_references(self, model: ModelSpec) -> str | None:

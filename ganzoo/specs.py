@@ -154,7 +154,91 @@ class DatasetSpec:
         _check_common("dataset", self.name, self.builder)
 
 
-Spec = ArchitectureSpec | LossSpec | ModelSpec | DatasetSpec
+_TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_PACKAGE_FILE = re.compile(r"^[A-Za-z_][\w.]*:[^:]+$")
+_URL_SCHEMES = ("https://", "http://", "file://")
+
+
+def _check_package_file(name: str, what: str, reference: str) -> None:
+    rel = reference.partition(":")[2]
+    parts = rel.replace("\\", "/").split("/")
+    if not _PACKAGE_FILE.match(reference) or rel.startswith("/") or ".." in parts:
+        raise ValueError(
+            f"pretrained weights {name!r}: {what} {reference!r} must look like 'package:relative/path' (a file inside a package)"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeightsSpec:
+    """Pretrained weights of a registered model, by name (``dcgan.digits``).
+
+    The weights come from ``file`` (``"package:relative/path.safetensors"``, shipped inside an
+    installed package) or are downloaded once from ``url`` into ``$GANZOO_HOME/weights``;
+    either way they must match ``sha256`` and ``size``, so a name always means the same bytes.
+    The other fields are the card ``ganzoo info NAME`` shows (the torchvision ``Weights.meta`` idea).
+    """
+
+    #: ``model.tag``: the registered model's name, a dot, and a tag of letters, digits, ``-``, ``_``.
+    name: str
+    #: The registered model these are weights of; default: ``name`` up to its first dot.
+    model: str = ""
+    summary: str = ""
+    dataset: str = ""
+    #: ``"package:relative/path.safetensors"`` shipped in an installed package, or ``""``.
+    file: str = ""
+    #: Where to download the file from (https, http or file), or ``""``.
+    url: str = ""
+    #: SHA-256 of the file, 64 hex digits.
+    sha256: str
+    #: Size of the file in bytes.
+    size: int
+    num_params: int | None = None
+    #: The exact ``ganzoo run ...`` command that reproduces the weights.
+    command: str = ""
+    #: Measured quality, metric name -> value (``{"fid": 12.3}``).
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    license: str = ""
+    #: ``"package:path.png"``: a sample grid drawn from these weights, or ``""``.
+    sample: str = ""
+    #: Tensor precision of the file (``"fp32"``, ``"fp16"``), or ``""``.
+    precision: str = ""
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"pretrained weights name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
+        model = self.model or name.partition(".")[0]
+        object.__setattr__(self, "model", model)
+        if not name.startswith(model + ".") or not _TAG.match(name[len(model) + 1 :]):
+            raise ValueError(
+                f"pretrained weights name {name!r} must be the model name {model!r}, a dot and a tag of "
+                f"lowercase letters, digits, '-' or '_' (e.g. {model + '.digits'!r})"
+            )
+        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
+            raise ValueError(f"pretrained weights {name!r}: sha256 must be 64 hex digits, got {self.sha256!r}")
+        object.__setattr__(self, "sha256", self.sha256.lower())
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ValueError(f"pretrained weights {name!r}: size must be the file's size in bytes (an int >= 1), got {self.size!r}")
+        if not self.file and not self.url:
+            raise ValueError(f"pretrained weights {name!r}: give a file shipped in a package, a url, or both")
+        if self.file:
+            _check_package_file(name, "file", self.file)
+        if self.sample:
+            _check_package_file(name, "sample", self.sample)
+        if self.url and not self.url.startswith(_URL_SCHEMES):
+            raise ValueError(f"pretrained weights {name!r}: url {self.url!r} must start with https://, http:// or file://")
+        if self.num_params is not None and (isinstance(self.num_params, bool) or not isinstance(self.num_params, int)):
+            raise ValueError(f"pretrained weights {name!r}: num_params must be an int, got {self.num_params!r}")
+        try:
+            metrics = {str(k): float(v) for k, v in dict(self.metrics or {}).items()}
+        except (TypeError, ValueError):
+            raise ValueError(f"pretrained weights {name!r}: metrics must map names to numbers, got {self.metrics!r}") from None
+        object.__setattr__(self, "metrics", _freeze(metrics))
+
+
+Spec = ArchitectureSpec | LossSpec | ModelSpec | DatasetSpec | WeightsSpec
 
 
 def resolve(reference: str, what: str = "builder") -> Any:

@@ -23,20 +23,22 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import nn
 
-from . import checkpoint, runs
+from . import checkpoint, distributed, precision, runs
 from .config import TrainConfig, check_image_size
 from .class_report import ClassReport
 from .content import build_content
 from .data import BatchStream, ImageDataset, as_float, load_dataset, split_holdout
-from .device import select_device
+from .ema import EMA
+from .ema import FILE_NAME as EMA_FILE
 from .errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from .images import save_grid
 from .losses import Loss
-from .model import GanModel, ModelCard, build_nets
+from .model import GanModel, ModelCard, build_nets, count_parameters
 from .plugins import get_registry
 from .registry import Registry
 from .specs import resolve
 from .tasks import adapter_for
+from .weights import save_module
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -51,6 +53,8 @@ class RunResult:
     discriminator: Path
     metrics: dict[str, float]
     seconds: float
+    #: The averaged generator (``generator.ema.safetensors``); None without ``ema``.
+    ema_generator: Path | None = None
 
 
 def make_optimizer(config: TrainConfig, params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
@@ -79,6 +83,7 @@ class Trainer:
         self.resume = resume
         self.registry = registry or get_registry()
         self.progress = sys.stderr.isatty() if progress is None else progress
+        self.dist: distributed.Context = distributed.SINGLE  # the processes of this run (fit() sets it)
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, device: str | None = None, **kwargs: Any) -> Trainer:
@@ -92,7 +97,10 @@ class Trainer:
     def _setup(self) -> None:
         cfg, registry = self.config, self.registry
         check_image_size(registry, cfg)
-        self.device = select_device(cfg.device)
+        self.device = self.dist.select_device(cfg.device)
+        self.precision = precision.Precision(cfg.precision, self.device, compiled=cfg.compile)
+        if cfg.compile:
+            precision.check_compile(self.device)
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
 
@@ -110,6 +118,11 @@ class Trainer:
             raise ConfigError(f"model {cfg.model!r} needs class labels, but dataset {cfg.dataset!r} has none")
 
         self.generator, self.discriminator = (net.to(self.device) for net in build_nets(registry, arch.name, self.net_config))
+        if cfg.channels_last:
+            self.generator, self.discriminator = (net.to(memory_format=torch.channels_last) for net in (self.generator, self.discriminator))
+        self.ema = EMA(self.generator, cfg.ema) if cfg.ema else None  # an uncompiled copy, for samples and saving
+        if cfg.compile:  # in place: the state dicts keep their plain keys
+            self.generator, self.discriminator = (precision.compile_net(net) for net in (self.generator, self.discriminator))
         loss_spec = registry.loss(cfg.loss)
         try:
             self.loss: Loss = resolve(loss_spec.builder, f"builder of loss {cfg.loss!r}")(**cfg.loss_config)
@@ -117,8 +130,9 @@ class Trainer:
             raise ConfigError(f"loss {cfg.loss!r}: {exc}") from exc
         self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
+        self.scaler_g, self.scaler_d = self.precision.grad_scaler(), self.precision.grad_scaler()  # fp16 only
         self.content = build_content(cfg.content, cfg.content_config).to(self.device) if cfg.content else None
-        self.batches = BatchStream(self.dataset, cfg.batch_size, self.device, cfg.seed)
+        self.batches = BatchStream(self.dataset, cfg.batch_size, self.device, cfg.seed, **self.dist.shard())
         self.class_report = None
         if cfg.class_report_every:
             if self.dataset.labels is None:
@@ -151,7 +165,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "step": self.step,
             "elapsed": self.elapsed,
             "generator": self.generator.state_dict(),
@@ -162,6 +176,11 @@ class Trainer:
             "rng": checkpoint.rng_state(),
             "config": self.config.to_dict(),
         }
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        if self.scaler_g.is_enabled():
+            state["scaler_g"], state["scaler_d"] = self.scaler_g.state_dict(), self.scaler_d.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.load_state_dict(state["generator"])
@@ -170,54 +189,76 @@ class Trainer:
         checkpoint.load_optimizer_state(self.opt_d, state["optimizer_d"])
         self.batches.load_state_dict(state["data"])
         checkpoint.set_rng_state(state["rng"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        if self.scaler_g.is_enabled():
+            self.scaler_g.load_state_dict(state["scaler_g"])
+            self.scaler_d.load_state_dict(state["scaler_d"])
         self.step = int(state["step"])
         self.elapsed = float(state["elapsed"])
         self.checkpoint_step = self.step
 
     def save_checkpoint(self) -> Path:
-        path = checkpoint.save(self.run_dir, self.state_dict())
+        state = self.dist.checkpoint_state(self.state_dict(), self)  # + every rank's RNG (all ranks take part)
+        path = checkpoint.save(self.run_dir, state) if self.dist.is_main else self.run_dir / checkpoint.FILE_NAME
         self.checkpoint_step = self.step
         return path
 
     # ------------------------------------------------------------------ steps
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next ``(images, condition)`` batch, channels-last when the run asks for it."""
+        real, condition = next(self.batches)
+        if self.config.channels_last:
+            real, condition = precision.to_channels_last(real), precision.to_channels_last(condition)
+        return real, condition
+
+    def optimize(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
+        """One optimizer step on ``loss`` (loss-scaled under fp16; the scaler is a pass-through otherwise)."""
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         def critic(images: torch.Tensor) -> torch.Tensor:
             return self.task.score(self.discriminator, images, condition)
 
-        loss = self.loss.discriminator_loss(critic(real), critic(fake))
-        penalty = self.loss.discriminator_penalty(critic, real, fake)
-        if penalty is not None:
-            loss = loss + penalty
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
+        with self.precision.autocast():
+            loss = self.loss.discriminator_loss(critic(real), critic(fake))
+            with self.precision.penalty():  # eager, and fp32 under fp16: see ganzoo.precision
+                penalty = self.loss.discriminator_penalty(critic, real.float(), fake.float())
+            if penalty is not None:
+                loss = loss + penalty
+        self.optimize(loss, self.opt_d, self.scaler_d)
         self.loss.after_discriminator_step(self.discriminator)
-        return loss.detach()
+        return loss.detach().float()
 
     def generator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        real_scores = None
-        if self.loss.generator_uses_real_scores:
-            with torch.no_grad():
-                real_scores = self.task.score(self.discriminator, real, condition)
-        adversarial = self.loss.generator_loss(self.task.score(self.discriminator, fake, condition), real_scores)
-        loss = self.config.adversarial_weight * adversarial
-        if self.content is not None:
-            loss = loss + self.config.content_weight * self.content(fake, real)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        return loss.detach()
+        with self.precision.autocast():
+            real_scores = None
+            if self.loss.generator_uses_real_scores:
+                with torch.no_grad():
+                    real_scores = self.task.score(self.discriminator, real, condition)
+            adversarial = self.loss.generator_loss(self.task.score(self.discriminator, fake, condition), real_scores)
+            loss = self.config.adversarial_weight * adversarial
+            if self.content is not None:
+                loss = loss + self.config.content_weight * self.content(fake, real)
+        self.optimize(loss, self.opt_g, self.scaler_g)
+        if self.ema is not None:
+            self.ema.update(self.generator)
+        return loss.detach().float()
 
     def pretrain_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A generator-only step on the content term (SRResNet-style pre-training)."""
-        real, condition = next(self.batches)
-        fake = self.task.generate(self.generator, self.task.noise(len(real), self.device), condition)
-        loss = self.content(fake, real)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        real, condition = self.next_batch()
+        with self.precision.autocast():
+            fake = self.task.generate(self.generator, self.task.noise(len(real), self.device), condition)
+            loss = self.content(fake, real)
+        self.optimize(loss, self.opt_g, self.scaler_g)
+        if self.ema is not None:
+            self.ema.update(self.generator)
         self.step += 1
-        return torch.zeros((), device=self.device), loss.detach()
+        return torch.zeros((), device=self.device), loss.detach().float()
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``n_critic`` discriminator steps, then one generator step on the last fakes."""
@@ -225,9 +266,9 @@ class Trainer:
             return self.pretrain_step()
         n_critic = self.config.n_critic
         for i in range(n_critic):
-            real, condition = next(self.batches)
+            real, condition = self.next_batch()
             z = self.task.noise(len(real), self.device)
-            with torch.set_grad_enabled(i == n_critic - 1):  # only the last fakes feed the generator step
+            with torch.set_grad_enabled(i == n_critic - 1), self.precision.autocast():  # only the last fakes feed the generator step
                 fake = self.task.generate(self.generator, z, condition)
             d_loss = self.discriminator_step(real, fake.detach(), condition)
         g_loss = self.generator_step(real, fake, condition)
@@ -235,8 +276,11 @@ class Trainer:
         return d_loss, g_loss
 
     def generate_eval(self, z: torch.Tensor | None, condition: torch.Tensor | None) -> torch.Tensor:
-        """Fakes from the generator in eval mode (no batch-norm statistics change)."""
-        return self.task.generate_eval(self.generator, z, condition, batch_size=250)
+        """Fakes from the generator (its EMA when the run keeps one) in eval mode, in fp32 and
+        eagerly (no batch-norm statistics change)."""
+        net = self.ema.module if self.ema is not None else self.generator
+        with self.precision.eager():
+            return self.task.generate_eval(net, z, condition, batch_size=250)
 
     def save_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:06d}.png"
@@ -271,22 +315,33 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> RunResult:
-        """Train to ``config.steps`` generator steps and save the weights."""
+        """Train to ``config.steps`` generator steps and save the weights (in each process of a
+        torchrun launch: data-parallel, see :mod:`ganzoo.distributed`)."""
+        with distributed.session(self.config) as self.dist:
+            self.config = self.dist.record(self.config)
+            return self._fit()
+
+    def _fit(self) -> RunResult:
         cfg = self.config
         if self.resume:
             runs.read_config(self.run_dir)
         else:
             runs.check_new_run_dir(self.run_dir)
         self._setup()  # every check of data, nets and settings happens here, before the folder exists
-        if not self.resume:
+        self.dist.prepare(self)  # several processes: DDP-wrapped nets, this rank's own noise
+        if not self.resume and self.dist.is_main:
             runs.create_run_dir(self.run_dir)
         if self.resume:
-            self.load_state_dict(checkpoint.load(self.run_dir))
+            state = checkpoint.load(self.run_dir)
+            self.load_state_dict(state)
+            self.dist.restore(state, self)
             if self.step >= cfg.steps:
                 raise ConfigError(f"{self.run_dir} finished at step {self.step}; pass --steps N with N > {self.step} to train on")
-            _truncate_metrics(self.run_dir / METRICS_FILE, self.step)
-        runs.write_config(self.run_dir, cfg)
-        (self.run_dir / "samples").mkdir(exist_ok=True)
+            if self.dist.is_main:
+                _truncate_metrics(self.run_dir / METRICS_FILE, self.step)
+        if self.dist.is_main:  # rank 0 alone writes the run folder
+            runs.write_config(self.run_dir, cfg)
+            (self.run_dir / "samples").mkdir(exist_ok=True)
 
         images_per_step = cfg.batch_size * cfg.n_critic
         sums = torch.zeros(2, device=self.device)  # running (d_loss, g_loss): no host sync per step
@@ -294,7 +349,12 @@ class Trainer:
         clock = last_log_time = time.perf_counter()
         started = self.elapsed
         logged: dict[str, float] = {}
-        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as metrics, _Progress(cfg.steps, self.step, self.progress) as bar, _sigint_flag() as interrupted:
+        with (
+            open(self.dist.writable(self.run_dir / METRICS_FILE), "a", encoding="utf-8") as metrics,
+            _Progress(cfg.steps, self.step, self.progress) if self.dist.is_main else distributed.Silent() as bar,
+            self.dist.agree(_sigint_flag(), lambda: self.step) as interrupted,  # the same stop step on every rank
+            precision.compile_failures(cfg.compile),  # a compiler that fails at the first step: one line
+        ):
             while self.step < cfg.steps:
                 d_loss, g_loss = self.train_step()
                 sums += torch.stack((d_loss, g_loss))
@@ -307,19 +367,21 @@ class Trainer:
                     "report": self.class_report is not None and (self.step % cfg.class_report_every == 0 or self.step == cfg.steps),
                 }
                 if any(due.values()):
-                    d, g = (sums / since).tolist()
+                    d, g = (self.dist.mean(sums) / since).tolist()  # the mean over every rank
                     self._check_finite(d, g, last_log_step)
                     now = time.perf_counter()
                     self.elapsed = started + now - clock
                     if due["log"]:
                         rate = images_per_step * since / max(now - last_log_time, 1e-9)
                         logged = {"step": self.step, "d_loss": d, "g_loss": g, "images_per_sec": rate, "elapsed": self.elapsed}
+                        if self.step == cfg.steps:  # several processes: world_size, ranks_in_sync (or RanksOutOfSync)
+                            logged.update(self.dist.verify(self))
                         metrics.write(json.dumps(logged) + "\n")
                         metrics.flush()
                         bar.show(d, g)
                         sums.zero_()
                         since, last_log_step, last_log_time = 0, self.step, now
-                    if due["report"]:
+                    if due["report"] and self.dist.is_main:
                         report = self.report_classes()
                         metrics.write(json.dumps({"step": self.step, "class_report": report}) + "\n")
                         metrics.flush()
@@ -328,7 +390,7 @@ class Trainer:
                                 f"step {self.step}: class(es) {', '.join(report['missing'])} (nearly) vanished from "
                                 f"{cfg.class_report_samples} samples: possible mode collapse"
                             )
-                    if due["sample"]:
+                    if due["sample"] and self.dist.is_main:
                         self.save_samples()
                         if self.holdout is not None:
                             self.last_eval = self.evaluate()
@@ -343,8 +405,13 @@ class Trainer:
                     )
         self.elapsed = started + time.perf_counter() - clock
         model = GanModel(self.generator, self.discriminator, replace(self.card, step=self.step))
-        written = model.save(self.run_dir, training=cfg.to_dict())
-        return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], {**logged, **self.last_eval}, self.elapsed)
+        written = model.save(self.run_dir, training=cfg.to_dict()) if self.dist.is_main else self.dist.weight_paths(self.run_dir)
+        ema_path = None
+        if self.ema is not None and self.dist.is_main:  # the averaged generator, described like the live one plus its decay
+            meta = model.card.metadata("generator", num_params=count_parameters(self.ema.module), training=cfg.to_dict(), ema=cfg.ema)
+            ema_path = save_module(self.ema.module, self.run_dir / EMA_FILE, meta)
+        return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], {**logged, **self.last_eval},
+                         self.elapsed, ema_path)
 
     def _check_finite(self, d: float, g: float, since_step: int) -> None:
         bad = [name for name, v in (("discriminator", d), ("generator", g)) if not math.isfinite(v)]

@@ -57,7 +57,9 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike, m
 
 def _refuse_non_safetensors(path: Path) -> None:
     with open(path, "rb") as fh:
-        head = fh.read(8)
+        head = fh.read(9)
+    if len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < path.stat().st_size:
+        return  # safetensors: an 8-byte little-endian header length, then the JSON header
     if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
         raise WeightsError(
             f"{path} is a pickled PyTorch checkpoint, not safetensors; ganzoo never unpickles files. "

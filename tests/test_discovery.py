@@ -412,7 +412,7 @@ def test_misspelled_hook_in_strict_mode_is_a_plugin_error(register_plugin, monke
 def test_optional_unknown_hook_is_not_reported(register_plugin, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     class Future:
         @hookimpl(optionalhook=True)
-        def register_weights(self, register):
+        def register_schedulers(self, register):
             pass
 
         @hookimpl

@@ -114,3 +114,32 @@ def test_foreign_safetensors_and_garbage_are_refused(tmp_path):
         ganzoo.load(junk)
     with pytest.raises(WeightsError, match="does not exist"):
         ganzoo.load(tmp_path / "missing.safetensors")
+
+
+def test_safetensors_whose_header_length_starts_with_0x80_is_not_taken_for_a_pickle(tmp_path):
+    """A pickle starts with 0x80; so does a safetensors file whose header is 128 bytes long mod 256."""
+    from safetensors.torch import save_file
+
+    from ganzoo.weights import read_metadata, read_tensors
+
+    path = tmp_path / "w.safetensors"
+    for pad in range(300):
+        save_file({"x": torch.zeros(2)}, str(path), metadata={"ganzoo.model": "m" * pad})
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    assert read_metadata(path)["model"].startswith("m")
+    assert torch.equal(read_tensors(path)["x"], torch.zeros(2))
+
+
+def test_saved_files_get_the_usual_permissions_not_mkstemps_0600(tmp_path):
+    import os
+
+    from ganzoo.atomic import write_text
+
+    mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "config.json", "{}")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o644

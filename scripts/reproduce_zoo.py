@@ -1,0 +1,65 @@
+"""Retrain a zoo entry from its recorded command and compare with what the zoo recorded.
+
+    python scripts/reproduce_zoo.py dcgan.digits [--workdir DIR] [--tolerance 0.25]
+
+Runs the entry's ``command`` (``ganzoo ... run ... --out DIR/NAME``) as a real subprocess,
+stores the result in fp16 exactly as ``scripts/build_zoo.py`` does, evaluates it as ``ganzoo
+eval`` does and prints recorded vs reproduced metrics. On the same machine, torch build and
+thread count the files are normally bit-identical (the sha256 says so); elsewhere floating
+point differs, so each metric must land within ``--tolerance`` (relative) of the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import ganzoo
+from build_zoo import ENTRIES, headline, sha256_of, write_fp16
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", choices=[e["name"] for e in ENTRIES])
+    parser.add_argument("--workdir", type=Path, default=None, help="where the run goes (default: a temp folder)")
+    parser.add_argument("--tolerance", type=float, default=0.25, help="allowed relative difference per metric")
+    args = parser.parse_args()
+    from ganzoo.plugins import get_registry
+
+    spec = get_registry().pretrained(args.name)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ganzoo-reproduce-"))
+    run = workdir / args.name
+    command = shlex.split(spec.command)
+    assert command[0] == "ganzoo"
+    full = [sys.executable, "-m", "ganzoo", *command[1:], "--out", str(run), "--no-progress"]
+    print("running:", spec.command, "--out", run, flush=True)
+    start = time.perf_counter()
+    subprocess.run(full, check=True)
+    minutes = (time.perf_counter() - start) / 60
+    rebuilt = workdir / f"{args.name}.safetensors"
+    write_fp16(run, rebuilt, spec.command)
+    report = ganzoo.evaluate(rebuilt, device="cpu")
+    now = headline(report)
+    same_file = sha256_of(rebuilt) == spec.sha256
+    print(f"\n{args.name}: retrained in {minutes:.1f} min; file {'bit-identical to' if same_file else 'differs from'} the shipped one")
+    print(f"{'metric':<22}{'recorded':>12}{'reproduced':>12}{'rel. diff':>11}")
+    worst = 0.0
+    for key, recorded in spec.metrics.items():
+        if key.startswith("floor_"):
+            continue
+        value = now.get(key, float("nan"))
+        diff = abs(value - recorded) / max(abs(recorded), 1e-8)
+        worst = max(worst, diff)
+        print(f"{key:<22}{recorded:>12.4g}{value:>12.4g}{diff:>10.1%}")
+    ok = same_file or worst <= args.tolerance
+    print(f"{'PASS' if ok else 'FAIL'}: largest relative difference {worst:.1%} (tolerance {args.tolerance:.0%})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
