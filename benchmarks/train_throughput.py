@@ -22,12 +22,14 @@ Cases:
   steps) on the digits against the hand-written loop; images/s counts critic images
   (batch x 5 per generator step), on both sides.
 
-Every measurement is a fresh subprocess (so peak memory is per run): ganzoo runs through
-``ganzoo.train`` and its ``images_per_sec`` lines in ``metrics.jsonl`` (one per window of
-steps; samples and checkpoints are pushed past the end), the baseline times the same
-windows itself. The first window is warm-up and dropped; a run's figure is the median of its
-windows, the table shows the median over repeats. Runs alternate ganzoo/plain, swapping the
-order every repeat, so a change in machine load hits both alike.
+Every measurement is a fresh subprocess (so peak memory is per run). ganzoo runs its real
+loop, ``Trainer.fit`` (a subclass only reads the clocks when a generator step starts; samples
+and checkpoints are pushed past the last window, as the baseline saves none); the baseline
+reads the same clocks every ``window`` steps. Each window gives images per second by the wall
+clock and per CPU second (the process's threads plus its DataLoader workers: steadier than
+the wall clock on a shared machine). The first window is warm-up and dropped; a run's figure
+is the median of its windows, the table shows the median over repeats. Runs alternate
+ganzoo/plain, swapping the order every repeat, so a change in machine load hits both alike.
 
     python benchmarks/train_throughput.py [--quick] [--cases digits-32 wgan-gp] [--repeats 3]
         [--steps N] [--threads 1] [--device auto] [--workers 2]

@@ -239,7 +239,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 RUN_OPTIONS = ("dataset", "loss", "steps", "batch_size", "lr", "lr_d", "n_critic", "image_size", "seed", "device",
-               "log_every", "sample_every", "checkpoint_every", "num_samples", "class_report_every", "content", "pretrain_steps", "data_root",
+               "log_every", "sample_every", "checkpoint_every", "num_samples", "class_report_every", "eval_every", "content", "pretrain_steps", "data_root",
                "precision", "compile", "channels_last", "ema")
 
 
@@ -311,6 +311,9 @@ def _label_tokens(text: str, names: list[str]) -> list[int | str]:
 
 def _quality_line(metrics: dict[str, float]) -> str:
     """Held-out quality next to its baseline (image-to-image runs), or nothing."""
+    features = [k for k in ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy") if k in metrics]
+    if features:
+        return "quality at the last evaluation: " + ", ".join(f"{k} {metrics[k]:.4g}" for k in features) + "\n"
     names = [k for k in ("psnr", "ssim", "l1") if k in metrics]
     if not names:
         return ""
@@ -535,6 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-samples", type=_positive_int, help="images in each sample grid")
     p.add_argument("--content", help="content term added to the generator loss: l1, mse or vgg (image-to-image models)")
     p.add_argument("--pretrain-steps", type=int, metavar="N", help="generator-only steps on the content term first")
+    p.add_argument("--eval-every", type=_positive_int, metavar="N",
+                   help="every N steps, measure quality as `ganzoo eval` does (FD-digits/FID, or held-out PSNR) into "
+                        "metrics.jsonl and keep the best generator as generator.best.safetensors")
     p.add_argument("--class-report-every", type=_positive_int, metavar="N",
                    help="every N steps, sort 1,000 samples into the real classes with a classifier trained on the data "
                         "and warn when a class vanishes (mode collapse); labelled datasets only")

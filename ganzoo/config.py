@@ -46,6 +46,9 @@ class TrainConfig:
     num_samples: int = 64
     #: Steps between mode-collapse reports (0: none); needs a labelled dataset.
     class_report_every: int = 0
+    #: Steps between quality evaluations (``ganzoo eval``'s metrics; 0: none); the best
+    #: generator so far is kept as ``generator.best.safetensors``.
+    eval_every: int = 0
     class_report_samples: int = 1000
     #: A content term added to the generator loss (``l1``, ``mse``, ``vgg``; "" for none),
     #: its weight, and the weight of the adversarial term (SRGAN: 1e-3).
@@ -90,9 +93,9 @@ class TrainConfig:
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every", "num_samples",
-                     "class_report_every", "class_report_samples", "pretrain_steps"):
+                     "class_report_every", "class_report_samples", "pretrain_steps", "eval_every"):
             value = getattr(self, name)
-            least = 0 if name in ("class_report_every", "pretrain_steps") else 1
+            least = 0 if name in ("class_report_every", "pretrain_steps", "eval_every") else 1
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(f"{name.replace('_', '-')} must be a whole number >= {least}, got {value!r}")
         if self.optimizer not in OPTIMIZERS:

@@ -198,6 +198,9 @@ class Silent:
     def warn(self, message: str) -> None:
         pass
 
+    def note(self, message: str) -> None:
+        pass
+
     def show(self, d: float, g: float) -> None:
         pass
 

@@ -41,6 +41,9 @@ from .tasks import adapter_for
 from .weights import save_module
 
 METRICS_FILE = "metrics.jsonl"
+BEST_FILE = "generator.best.safetensors"
+#: What "best" means for ``--eval-every``: the first of these metrics the evaluation gives.
+BEST_BY = (("fd_digits", min), ("fid", min), ("psnr", max))
 
 
 @dataclass
@@ -159,6 +162,13 @@ class Trainer:
             self.fixed_condition = as_float(self.holdout.inputs[:n], self.device)
             self.fixed_targets = as_float(self.holdout.images[:n], self.device)
         self.last_eval: dict[str, float] = {}
+        self.sample_evaluator = None
+        if cfg.eval_every and self.holdout is None:  # image-to-image runs score their held-out pairs instead
+            from .evaluation import SampleEvaluator
+
+            with torch.random.fork_rng(devices=[]):  # real-side statistics once; training's random stream untouched
+                self.sample_evaluator = SampleEvaluator(self.dataset, cfg.dataset, device=self.device, seed=cfg.seed)
+        self.best: float | None = None
         self.step = 0
         self.elapsed = 0.0
         self.checkpoint_step: int | None = None
@@ -313,6 +323,40 @@ class Trainer:
 
         return self.class_report(generate)
 
+    def score_generator(self) -> dict[str, float]:
+        """``--eval-every``: the metrics of ``ganzoo eval`` for the generator now (own RNG)."""
+        if self.sample_evaluator is None:
+            return self.evaluate()
+        rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.step + 1)
+
+        def generate(n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+            z = self.task.noise(n, torch.device("cpu"), rng).to(self.device)
+            labels = self.task.sample_labels(n, self.device)
+            return self.generate_eval(z, labels), labels
+
+        return self.sample_evaluator.score(generate)[0]
+
+    def keep_if_best(self, scores: dict[str, float]) -> bool:
+        """Write the generator (its EMA when kept) as ``generator.best.safetensors`` if ``scores``
+        beat every earlier evaluation of this run (resumed runs included)."""
+        key, better = next(((k, f) for k, f in BEST_BY if k in scores), (None, None))
+        if key is None:
+            return False
+        path = self.run_dir / BEST_FILE
+        if self.best is None and path.is_file():  # a resumed run: the best so far is in the file
+            from .weights import read_metadata
+
+            self.best = read_metadata(path).get("metrics", {}).get(key)
+        if self.best is not None and better(self.best, scores[key]) == self.best:
+            return False
+        self.best = scores[key]
+        net = self.ema.module if self.ema is not None else self.generator
+        card = replace(self.card, step=self.step)
+        meta = card.metadata("generator", num_params=count_parameters(net), training=self.config.to_dict(),
+                             metrics={**scores, "best_by": key})
+        save_module(net, path, meta)
+        return True
+
     # ------------------------------------------------------------------ loop
     def fit(self) -> RunResult:
         """Train to ``config.steps`` generator steps and save the weights (in each process of a
@@ -365,6 +409,7 @@ class Trainer:
                     "sample": self.step % cfg.sample_every == 0 or self.step == cfg.steps,
                     "checkpoint": self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or interrupted(),
                     "report": self.class_report is not None and (self.step % cfg.class_report_every == 0 or self.step == cfg.steps),
+                    "eval": bool(cfg.eval_every) and (self.step % cfg.eval_every == 0 or self.step == cfg.steps),
                 }
                 if any(due.values()):
                     d, g = (self.dist.mean(sums) / since).tolist()  # the mean over every rank
@@ -396,6 +441,14 @@ class Trainer:
                             self.last_eval = self.evaluate()
                             metrics.write(json.dumps({"step": self.step, "eval": self.last_eval}) + "\n")
                             metrics.flush()
+                    if due["eval"] and self.dist.is_main:
+                        scores = self.last_eval if due["sample"] and self.holdout is not None else self.score_generator()
+                        if not (due["sample"] and self.holdout is not None):
+                            metrics.write(json.dumps({"step": self.step, "eval": scores}) + "\n")
+                            metrics.flush()
+                        self.last_eval = scores
+                        if self.keep_if_best(scores):
+                            bar.note(f"step {self.step}: best so far ({BEST_FILE}): {_headline(scores)}")
                     if due["checkpoint"]:
                         self.save_checkpoint()
                 if interrupted():
@@ -426,6 +479,11 @@ class Trainer:
             f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {where}. "
             "Try a lower --lr or another --seed"
         )
+
+
+def _headline(scores: dict[str, float]) -> str:
+    keys = [k for k in ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy", "psnr", "ssim", "l1") if k in scores]
+    return ", ".join(f"{k} {scores[k]:.4g}" for k in keys)
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
@@ -491,6 +549,12 @@ class _Progress:
         self.step += 1
         if self.live:
             self.bar.advance(self.task)
+
+    def note(self, message: str) -> None:
+        if self.live:
+            self.bar.console.print(message)
+        else:
+            print(message, file=sys.stderr, flush=True)
 
     def warn(self, message: str) -> None:
         if self.live:

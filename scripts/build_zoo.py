@@ -114,14 +114,39 @@ def held_out_examples(model: ganzoo.GanModel, run: Path, count: int = 4) -> tupl
     return as_float(held.inputs[:count]), as_float(held.images[:count])
 
 
+def readme_table(entries: list[dict]) -> str:
+    """The README's zoo table (between the ``<!-- zoo-table -->`` markers)."""
+    def figures(m: dict) -> str:
+        if "fd_digits" in m:
+            text = f"FD-digits {m['fd_digits']:.2f} (floor {m['floor_fd_digits']:.2f}), precision {m['precision']:.2f} / recall {m['recall']:.2f}"
+            if "cond_accuracy" in m:
+                text += f", label accuracy {m['cond_accuracy']:.0%}"
+            return text
+        text = f"PSNR {m['psnr']:.1f} dB, SSIM {m['ssim']:.3f}"
+        base = "identity" if "l1" in m else "bicubic"
+        text += f" ({base}: {m['floor_psnr']:.1f} dB, {m['floor_ssim']:.3f})"
+        if "l1" in m:
+            text += f", L1 {m['l1']:.3f} (identity {m['floor_l1']:.3f})"
+        return text
+
+    rows = ["| name | params | size | `ganzoo eval` figures | command | sample |", "|---|---|---|---|---|---|"]
+    for e in entries:
+        rows.append(
+            f"| `{e['name']}` | {e['num_params'] / 1e6:.2f} M | {e['size'] / 2**20:.1f} MiB ({e['precision']}) | "
+            f"{figures(e['metrics'])} | `{e['command']}` | ![{e['name']}](plugins/zoo/{e['sample']}) |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--table-only", action="store_true", help="only rewrite the README table from zoo.json")
     args = parser.parse_args()
     manifest_path = ZOO / "zoo.json"
     manifest = {e["name"]: e for e in json.loads(manifest_path.read_text())}
-    for entry in ENTRIES:
+    for entry in [] if args.table_only else ENTRIES:
         name = entry["name"]
         if args.only and name not in args.only:
             continue
@@ -154,6 +179,14 @@ def main() -> int:
     ordered = [manifest[e["name"]] for e in ENTRIES if e["name"] in manifest]
     manifest_path.write_text(json.dumps(ordered, indent=2) + "\n")
     print(f"wrote {manifest_path} ({len(ordered)} entries)")
+    readme = ZOO.parent.parent / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- zoo-table -->", "<!-- /zoo-table -->"
+    if start in text:
+        head, _, rest = text.partition(start)
+        tail = rest.partition(end)[2] if end in rest else rest
+        readme.write_text(f"{head}{start}\n{readme_table(ordered)}\n{end}{tail}")
+        print(f"updated the zoo table in {readme}")
     return 0
 
 

@@ -96,3 +96,22 @@ def test_cli_eval_mistakes_are_one_line(tmp_path) -> None:
     model.save(tmp_path)
     proc = run_cli("eval", str(tmp_path))
     assert proc.returncode == 2 and "--dataset" in proc.stderr
+
+
+def test_eval_every_logs_metrics_keeps_the_best_and_leaves_training_unchanged(tmp_path) -> None:
+    from ganzoo import weights
+
+    settings = dict(steps=4, batch_size=8, image_size=16, ngf=8, ndf=8, log_every=2, sample_every=4, checkpoint_every=4)
+    plain = ganzoo.train("dcgan", out=tmp_path / "plain", progress=False, **settings)
+    judged = ganzoo.train("dcgan", out=tmp_path / "judged", progress=False, eval_every=2, **settings)
+    lines = [json.loads(line) for line in (tmp_path / "judged" / "metrics.jsonl").read_text().splitlines()]
+    evals = {line["step"]: line["eval"] for line in lines if "eval" in line}
+    assert sorted(evals) == [2, 4] and all("fd_digits" in e and "kid_digits" in e for e in evals.values())
+    best = tmp_path / "judged" / "generator.best.safetensors"
+    meta = weights.read_metadata(best)
+    best_step = min(evals, key=lambda s: evals[s]["fd_digits"])
+    assert int(meta["step"]) == best_step and meta["metrics"]["fd_digits"] == pytest.approx(evals[best_step]["fd_digits"])
+    assert ganzoo.load(best).sample(2, seed=0).shape == (2, 1, 16, 16)
+    assert judged.metrics["fd_digits"] == pytest.approx(evals[4]["fd_digits"])
+    a, b = weights.read_tensors(plain.generator), weights.read_tensors(judged.generator)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the evaluation draws from its own random stream
