@@ -149,15 +149,20 @@ def _weights_card(spec: Any, as_json: bool) -> int:
              "sample": f"{spec.sample}  {sample}" if sample is not None else spec.sample,
              "source": f"{spec.source} (plugin {spec.source.plugin!r})" if spec.source else "-"}
     rows = [(key, shown.get(key, data[key]) or "-") for key in spec_dict(spec)] + [("resolves to", resolves)]
+    _print_card(f"pretrained weights {spec.name}", rows)
+    return 0
+
+
+def _print_card(title: str, rows: list[tuple[str, Any]]) -> None:
+    """A two-column key/value table (``ganzoo info``)."""
     from rich.table import Table
 
-    table = Table(title=f"pretrained weights {spec.name}", show_header=False, title_justify="left")
+    table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for row in rows:
         table.add_row(*map(_text, row))
     _console().print(table)
-    return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -194,14 +199,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         elif isinstance(value, list):
             value = ", ".join(map(str, value)) or "any"
         rows.append((key, value))
-    from rich.table import Table
-
-    table = Table(title=f"{kind} {spec.name}", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
-    for row in rows:
-        table.add_row(*map(_text, row))
-    _console().print(table)
+    _print_card(f"{kind} {spec.name}", rows)
     return 0
 
 

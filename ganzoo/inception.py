@@ -178,27 +178,9 @@ def find_inception_weights(path: str | os.PathLike | None = None) -> Path:
 
 
 def _read_state_dict(path: Path) -> dict[str, Tensor]:
-    """A plain state dict from ``.safetensors`` or a ``.pth`` read with ``weights_only=True``."""
-    if path.suffix == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+    from .weights import read_foreign_state_dict
 
-        try:
-            return load_file(str(path), device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise WeightsError(f"cannot read InceptionV3 weights {str(path)!r} as safetensors: {exc}") from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - an unreadable or unsafe file is the user's to fix
-        text = str(exc).strip()
-        first = text.splitlines()[0] if text else ""
-        raise WeightsError(
-            f"cannot read InceptionV3 weights {str(path)!r} with torch.load(weights_only=True) "
-            f"({type(exc).__name__}: {first}); give pytorch-fid's {FID_WEIGHTS_FILE} or a .safetensors file"
-        ) from None
-    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
-        raise WeightsError(f"InceptionV3 weights {str(path)!r} are not a plain state dict of tensors")
-    return state
+    return read_foreign_state_dict(path, "InceptionV3 weights", f"give pytorch-fid's {FID_WEIGHTS_FILE} or a .safetensors file")
 
 
 def load_inception(path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> FIDInceptionV3:

@@ -98,30 +98,9 @@ def default_weights_path() -> Path:
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    if path.suffix == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+    from .weights import read_foreign_state_dict
 
-        try:
-            return load_file(str(path), device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read VGG19 weights {str(path)!r} as safetensors: {exc}") from None
-    try:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
-            if "mmap" not in str(exc):
-                raise
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - an unreadable or unsafe file is the user's to fix
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise ConfigError(
-            f"cannot read VGG19 weights {str(path)!r} with torch.load(weights_only=True) "
-            f"({type(exc).__name__}: {first}); give a torchvision .pth state dict or a .safetensors file"
-        ) from None
-    if not isinstance(state, dict):
-        raise ConfigError(f"VGG19 weights {str(path)!r} hold a {type(state).__name__}, not a state dict")
-    return state
+    return read_foreign_state_dict(path, "VGG19 weights", "give a torchvision .pth state dict or a .safetensors file")
 
 
 def load_vgg_weights(features: nn.Sequential, path: str | os.PathLike) -> None:

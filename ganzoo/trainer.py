@@ -101,6 +101,8 @@ class Trainer:
         cfg, registry = self.config, self.registry
         check_image_size(registry, cfg)
         self.device = self.dist.select_device(cfg.device)
+        if self.device.type == "cuda":  # fixed batch shapes (drop-last): let cuDNN pick the fastest kernels once
+            torch.backends.cudnn.benchmark = True
         self.precision = precision.Precision(cfg.precision, self.device, compiled=cfg.compile)
         if cfg.compile:
             precision.check_compile(self.device)

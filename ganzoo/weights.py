@@ -107,3 +107,31 @@ def load_into(module: nn.Module, tensors: Mapping[str, torch.Tensor], path: str 
                 parts.append(f"{label}: {shown}")
         raise WeightsError(f"{path} does not fit {type(module).__name__}: " + "; ".join(parts))
     module.load_state_dict(dict(tensors))
+
+
+def read_foreign_state_dict(path: str | os.PathLike, what: str, hint: str) -> dict[str, torch.Tensor]:
+    """A plain state dict of tensors from a file ganzoo did not write (VGG19, InceptionV3):
+    ``.safetensors``, or a ``.pth`` read with ``torch.load(weights_only=True)`` -- torch's
+    restricted unpickler, which builds tensors and containers only, never arbitrary objects.
+    ``what`` names the weights and ``hint`` says what to give instead, in the error."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        try:
+            return load_file(str(path), device="cpu")
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise WeightsError(f"cannot read {what} {str(path)!r} as safetensors: {exc}") from None
+    try:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
+            if "mmap" not in str(exc):
+                raise
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - an unreadable or unsafe file is the user's to fix
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise WeightsError(
+            f"cannot read {what} {str(path)!r} with torch.load(weights_only=True) ({type(exc).__name__}: {first}); {hint}"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{what} {str(path)!r} are not a plain state dict of tensors")
+    return state
