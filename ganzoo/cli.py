@@ -95,7 +95,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         from .pretrained import format_size
 
         rows = [(s.name, s.model, s.dataset or "-", _count(s.num_params), format_size(s.size), s.precision or "-",
-                 _metrics_text(s.metrics), s.source) for s in specs]
+                 _metrics_text(s.metrics, most=3), s.source) for s in specs]
         columns = ["name", "model", "dataset", "params", "size", "precision", "metrics", "source"]
         kind = "pretrained weights"
     else:
@@ -120,8 +120,16 @@ def _count(n: int | None) -> str:
     return f"{n / 1e6:.3g}M" if n >= 999_500 else f"{n / 1e3:.3g}k" if n >= 1000 else str(n)
 
 
-def _metrics_text(metrics: Any) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) or "-"
+def _metrics_text(metrics: Any, most: int | None = None) -> str:
+    """``fd_digits 4.84 (floor 0.958), ...``: a metric's ``floor_``/``baseline_`` twin goes beside
+    it; the ``list`` table shows the first ``most`` metrics without them."""
+    keys = [k for k in metrics if not k.startswith(("floor_", "baseline_"))][:most]
+
+    def twin(k: str) -> str:
+        found = [(name, metrics[f"{name}_{k}"]) for name in ("floor", "baseline") if f"{name}_{k}" in metrics]
+        return f" ({found[0][0]} {found[0][1]:.4g})" if found and most is None else ""
+
+    return ", ".join(f"{k} {metrics[k]:.4g}{twin(k)}" for k in keys) or "-"
 
 
 def _weights_card(spec: Any, as_json: bool) -> int:

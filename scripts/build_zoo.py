@@ -71,7 +71,8 @@ def sha256_of(path: Path) -> str:
 def headline(report: ganzoo.EvalReport) -> dict[str, float]:
     keys = [k for k in RECORDED[report.task] if k in report.metrics]
     out = {k: round(report.metrics[k], 4) for k in keys}
-    out.update({f"floor_{k}": round(report.floor[k], 4) for k in keys if k in report.floor})
+    twin = "floor" if report.features else "baseline"  # real-vs-real floor, or the identity/bicubic baseline
+    out.update({f"{twin}_{k}": round(report.floor[k], 4) for k in keys if k in report.floor})
     return out
 
 
@@ -124,9 +125,9 @@ def readme_table(entries: list[dict]) -> str:
             return text
         text = f"PSNR {m['psnr']:.1f} dB, SSIM {m['ssim']:.3f}"
         base = "identity" if "l1" in m else "bicubic"
-        text += f" ({base}: {m['floor_psnr']:.1f} dB, {m['floor_ssim']:.3f})"
+        text += f" ({base}: {m['baseline_psnr']:.1f} dB, {m['baseline_ssim']:.3f})"
         if "l1" in m:
-            text += f", L1 {m['l1']:.3f} (identity {m['floor_l1']:.3f})"
+            text += f", L1 {m['l1']:.3f} (identity {m['baseline_l1']:.3f})"
         return text
 
     rows = ["| name | params | size | `ganzoo eval` figures | command | sample |", "|---|---|---|---|---|---|"]

@@ -50,7 +50,7 @@ def main() -> int:
     print(f"{'metric':<22}{'recorded':>12}{'reproduced':>12}{'rel. diff':>11}")
     worst = 0.0
     for key, recorded in spec.metrics.items():
-        if key.startswith("floor_"):
+        if key.startswith(("floor_", "baseline_")):
             continue
         value = now.get(key, float("nan"))
         diff = abs(value - recorded) / max(abs(recorded), 1e-8)
