@@ -8,7 +8,7 @@ import torchvision
 from torch import nn
 
 from ganzoo import perceptual
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, WeightsError
 from ganzoo.perceptual import LAYERS, VGGContent, layer_index
 from ganzoo_plugins.srgan.nets import POOL_GRID, Discriminator, Generator, build
 
@@ -235,5 +235,5 @@ class Payload:
 def test_pickled_objects_are_never_unpickled(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"0.weight": Payload()}, path)
-    with pytest.raises(ConfigError, match="weights_only=True"):
+    with pytest.raises(WeightsError, match="weights_only=True"):
         VGGContent("conv1_1", weights=path)
