@@ -96,13 +96,15 @@ def test_ema_is_the_hand_computed_average():
     decay = 0.75
     ema = EMA(net, decay)
     expected = [p.detach().clone() for p in net.parameters()]  # the average starts at the live weights
-    for value in (1.0, -2.0, 0.5, 4.0):
+    for n, value in enumerate((1.0, -2.0, 0.5, 4.0) * 8):
+        used = min(decay, (1 + n) / (10 + n))  # warm-up: 0.1, 0.18, ..., then the decay itself
+        assert ema.current_decay() == used
         with torch.no_grad():
             for i, p in enumerate(net.parameters()):
                 p.fill_(value * (i + 1))
             net[1].running_mean.fill_(value)  # a buffer: copied, not averaged
         ema.update(net)
-        expected = [decay * e + (1 - decay) * value * (i + 1) for i, e in enumerate(expected)]
+        expected = [used * e + (1 - used) * value * (i + 1) for i, e in enumerate(expected)]
         for got, want in zip(ema.module.parameters(), expected):
             torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
         assert torch.equal(ema.module[1].running_mean, net[1].running_mean)
@@ -112,17 +114,19 @@ def test_ema_is_the_hand_computed_average():
     other = EMA(net, decay)
     other.load_state_dict(ema.state_dict())
     assert all(torch.equal(a, b) for a, b in zip(other.module.state_dict().values(), ema.module.state_dict().values()))
+    assert other.updates == 32 and other.current_decay() == decay
 
 
 def test_trainer_averages_after_every_generator_step_and_samples_from_the_average(tmp_path):
     config = resolve_config(get_registry(), "dcgan", dict(ema=0.5, steps=2, **TINY))
     trainer = Trainer(config, tmp_path / "run", progress=False)
     trainer._setup()
-    for _ in range(2):
+    for n in range(2):
+        used = min(0.5, (1 + n) / (10 + n))
         before = [p.detach().clone() for p in trainer.ema.module.parameters()]
         trainer.train_step()
         for averaged, old, live in zip(trainer.ema.module.parameters(), before, trainer.generator.parameters()):
-            torch.testing.assert_close(averaged, 0.5 * old + 0.5 * live.detach(), rtol=1e-6, atol=1e-7)
+            torch.testing.assert_close(averaged, used * old + (1 - used) * live.detach(), rtol=1e-6, atol=1e-7)
     z = trainer.task.noise(4, trainer.device)
     shown = trainer.generate_eval(z, None)
     assert torch.equal(shown, trainer.task.generate_eval(trainer.ema.module, z, None))
