@@ -235,8 +235,6 @@ def _evaluate_pairs(model: Any, data: ImageDataset, name: str, seed: int) -> Eva
     """PSNR/SSIM(/L1) on the run's held-out pairs (its training seed picks them), beside the baseline."""
     _, held = split_holdout(data, seed)
     inputs, targets = as_float(held.inputs, model.device), as_float(held.images, model.device)
-    outputs = model.transform(inputs)
-    scores = model.task.scores(outputs, targets)
-    baseline = model.task.scores(model.task.baseline(inputs, targets), targets)
+    scores, baseline = model.task.held_out_scores(inputs, model.transform(inputs), targets)
     label = "bicubic upscaling" if model.card.task == "superres" else "input as output (identity)"
     return EvalReport(model.card.model, model.card.task, name, "", len(held), len(held), scores, baseline, label, {}, model.card.step)

@@ -142,6 +142,11 @@ class PairedTask(TaskAdapter):
         """What doing nothing gives: the input, with the target's channels and size."""
         return _like(inputs, targets, "nearest")
 
+    def held_out_scores(self, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[dict[str, float], dict[str, float]]:
+        """(the outputs' scores, the baseline's scores) against ``targets``: what the trainer
+        logs and ``ganzoo eval`` prints for image-to-image models."""
+        return self.scores(outputs, targets), self.scores(self.baseline(inputs, targets), targets)
+
     def scores(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
         from .metrics import image_scores
 

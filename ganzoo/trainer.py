@@ -309,34 +309,31 @@ class Trainer:
         assert self.holdout is not None
         inputs, targets = as_float(self.holdout.inputs, self.device), as_float(self.holdout.images, self.device)
         outputs = self.generate_eval(self.task.noise(len(inputs), self.device), inputs)
-        scores = self.task.scores(outputs, targets)
-        baseline = self.task.scores(self.task.baseline(inputs, targets), targets)
+        scores, baseline = self.task.held_out_scores(inputs, outputs, targets)
         return {**scores, **{f"baseline_{k}": v for k, v in baseline.items()}}
 
     def report_classes(self) -> dict[str, Any]:
         """Classify fresh samples (own RNG, so training is unaffected) into the real classes."""
         assert self.class_report is not None
-        rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.step)
-
-        def generate(n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-            z = self.task.noise(n, torch.device("cpu"), rng).to(self.device)
-            labels = self.task.sample_labels(n, self.device)
-            return self.generate_eval(z, labels), labels
-
-        return self.class_report(generate)
+        return self.class_report(self._fresh_samples(offset=0))
 
     def score_generator(self) -> dict[str, float]:
         """``--eval-every``: the metrics of ``ganzoo eval`` for the generator now (own RNG)."""
         if self.sample_evaluator is None:
             return self.evaluate()
-        rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.step + 1)
+        return self.sample_evaluator.score(self._fresh_samples(offset=1))[0]
+
+    def _fresh_samples(self, offset: int) -> Callable[[int], tuple[torch.Tensor, torch.Tensor | None]]:
+        """``generate(n) -> (images, labels asked for)`` drawing noise from its own RNG (seeded by
+        the run's seed, the step and ``offset``), so reports leave training's random stream alone."""
+        rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.step + offset)
 
         def generate(n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
             z = self.task.noise(n, torch.device("cpu"), rng).to(self.device)
             labels = self.task.sample_labels(n, self.device)
             return self.generate_eval(z, labels), labels
 
-        return self.sample_evaluator.score(generate)[0]
+        return generate
 
     def keep_if_best(self, scores: dict[str, float]) -> bool:
         """Write the generator (its EMA when kept) as ``generator.best.safetensors`` if ``scores``
