@@ -56,10 +56,10 @@ def main() -> int:
 
     import torch
 
-    from ganzoo.config import resolve_config
+    from ganzoo.core.config import resolve_config
     from ganzoo.errors import GanzooError
-    from ganzoo.plugins import get_registry
-    from ganzoo.trainer import Trainer
+    from ganzoo.plugin.discovery import get_registry
+    from ganzoo.train.trainer import Trainer
 
     torch.set_num_threads(args.threads)
     marks: list[tuple[int, float]] = []

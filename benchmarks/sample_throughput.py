@@ -40,7 +40,7 @@ def main() -> int:
     import torch
 
     import ganzoo
-    from ganzoo.device import select_device
+    from ganzoo.core.device import select_device
     from ganzoo.errors import GanzooError
 
     torch.set_num_threads(args.threads)

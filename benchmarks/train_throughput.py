@@ -252,11 +252,11 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"impl": spec["impl"], "case": case.name, "threads": torch.get_num_threads(), "torch": torch.__version__}
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     if spec["impl"] == "ganzoo":
-        from ganzoo.config import resolve_config
+        from ganzoo.core.config import resolve_config
         from ganzoo.errors import GanzooError
-        from ganzoo.model import count_parameters
-        from ganzoo.plugins import get_registry
-        from ganzoo.trainer import Trainer
+        from ganzoo.core.model import count_parameters
+        from ganzoo.plugin.discovery import get_registry
+        from ganzoo.train.trainer import Trainer
 
         per_step = case.batch * case.n_critic
         clocks: list[Windows] = []
@@ -286,7 +286,7 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
         result["params"] = [count_parameters(trainer.generator), count_parameters(trainer.discriminator)]
     else:
         import ganzoo
-        from ganzoo.model import count_parameters
+        from ganzoo.core.model import count_parameters
 
         torch.manual_seed(spec["seed"])
         if device.type == "cuda":
@@ -306,8 +306,8 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
             ]))
             loader = torch.utils.data.DataLoader(data, batch_size=case.batch, shuffle=True, num_workers=spec["workers"])
         else:
-            from ganzoo.data import as_float, load_dataset
-            from ganzoo.plugins import get_registry
+            from ganzoo.data.datasets import as_float, load_dataset
+            from ganzoo.plugin.discovery import get_registry
 
             digits = load_dataset(get_registry(), "digits", case.image_size)
             data = torch.utils.data.TensorDataset(as_float(digits.images), digits.labels)
@@ -394,10 +394,10 @@ def main() -> int:
 
     import torch
 
-    from ganzoo.config import resolve_config
-    from ganzoo.device import select_device
+    from ganzoo.core.config import resolve_config
+    from ganzoo.core.device import select_device
     from ganzoo.errors import GanzooError
-    from ganzoo.plugins import get_registry
+    from ganzoo.plugin.discovery import get_registry
 
     try:
         device = select_device(args.device)

@@ -6,12 +6,15 @@ trainer, models and losses load on first use.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
+import sys
 from importlib import import_module
 from typing import Any
 
-from ._version import __version__
-from .api import create, list_models, list_pretrained, load, train
-from .errors import (
+from ganzoo._version import __version__
+from ganzoo.api import create, list_models, list_pretrained, load, train
+from ganzoo.errors import (
     ConfigError,
     DataError,
     GanzooError,
@@ -22,21 +25,75 @@ from .errors import (
     UnknownNameError,
     WeightsError,
 )
-from .hookspecs import hookimpl
-from .specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, WeightsSpec
+from ganzoo.plugin.hookspecs import hookimpl
+from ganzoo.plugin.specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, WeightsSpec
 
 _LAZY = {
-    "Trainer": "ganzoo.trainer",
-    "TrainConfig": "ganzoo.config",
-    "RunResult": "ganzoo.trainer",
-    "GanModel": "ganzoo.model",
-    "Loss": "ganzoo.losses",
-    "ImageDataset": "ganzoo.data",
-    "DatasetRequest": "ganzoo.data",
-    "evaluate": "ganzoo.evaluation",
-    "save_grid": "ganzoo.images",
-    "EvalReport": "ganzoo.evaluation",
+    "Trainer": "ganzoo.train.trainer",
+    "TrainConfig": "ganzoo.core.config",
+    "RunResult": "ganzoo.train.trainer",
+    "GanModel": "ganzoo.core.model",
+    "Loss": "ganzoo.core.losses",
+    "ImageDataset": "ganzoo.data.datasets",
+    "DatasetRequest": "ganzoo.data.datasets",
+    "evaluate": "ganzoo.eval.evaluation",
+    "save_grid": "ganzoo.io.images",
+    "EvalReport": "ganzoo.eval.evaluation",
 }
+
+#: Modules of the flat 0.2 layout and where they live now: ``import ganzoo.losses`` (and every
+#: other old path) gives the very module object of its new home, so plugins, notebooks and
+#: ``mock.patch("ganzoo.trainer....")`` strings written against 0.2 keep working.
+MOVED_MODULES = {
+    "ganzoo.hookspecs": "ganzoo.plugin.hookspecs",
+    "ganzoo.specs": "ganzoo.plugin.specs",
+    "ganzoo.registry": "ganzoo.plugin.registry",
+    "ganzoo.plugins": "ganzoo.plugin.discovery",
+    "ganzoo.feature_metrics": "ganzoo.metrics.feature_distances",
+    "ganzoo.atomic": "ganzoo.io.atomic",
+    "ganzoo.home": "ganzoo.io.home",
+    "ganzoo.weights": "ganzoo.io.weights",
+    "ganzoo.checkpoint": "ganzoo.io.checkpoint",
+    "ganzoo.pretrained": "ganzoo.io.pretrained",
+    "ganzoo.images": "ganzoo.io.images",
+    "ganzoo.runs": "ganzoo.io.run_folder",
+    "ganzoo.config": "ganzoo.core.config",
+    "ganzoo.tasks": "ganzoo.core.tasks",
+    "ganzoo.losses": "ganzoo.core.losses",
+    "ganzoo.model": "ganzoo.core.model",
+    "ganzoo.device": "ganzoo.core.device",
+    "ganzoo.nn": "ganzoo.core.dcgan_layers",
+    "ganzoo.trainer": "ganzoo.train.trainer",
+    "ganzoo.precision": "ganzoo.train.speed",
+    "ganzoo.ema": "ganzoo.train.ema",
+    "ganzoo.content": "ganzoo.train.content",
+    "ganzoo.perceptual": "ganzoo.train.perceptual",
+    "ganzoo.distributed": "ganzoo.train.distributed",
+    "ganzoo.evaluation": "ganzoo.eval.evaluation",
+    "ganzoo.class_report": "ganzoo.eval.class_report",
+    "ganzoo.classifier": "ganzoo.eval.classifier",
+    "ganzoo.digits_features": "ganzoo.eval.digits_features",
+    "ganzoo.inception": "ganzoo.eval.inception",
+}
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves an old module path as an alias of the module at its new path."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname in MOVED_MODULES:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: Any) -> Any:
+        return import_module(MOVED_MODULES[spec.name])
+
+    def exec_module(self, module: Any) -> None:
+        pass
+
+
+if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModuleFinder())
 
 
 def __getattr__(name: str) -> Any:

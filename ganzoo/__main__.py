@@ -1,3 +1,3 @@
-from ganzoo.cli import main
+from ganzoo.cli.main import main
 
 raise SystemExit(main())

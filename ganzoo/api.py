@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import resolve_config
-from .plugins import get_registry
+from ganzoo.core.config import resolve_config
+from ganzoo.plugin.discovery import get_registry
 
 if TYPE_CHECKING:
-    from .model import GanModel
-    from .trainer import RunResult
+    from ganzoo.core.model import GanModel
+    from ganzoo.train.trainer import RunResult
 
 
 def list_models(pattern: str | None = None) -> list[str]:
@@ -26,7 +26,7 @@ def list_pretrained(pattern: str | None = None) -> list[str]:
 
 def create(name: str, **overrides: Any) -> GanModel:
     """An untrained model, e.g. ``create("dcgan", image_size=64, channels=3)``."""
-    from .model import GanModel, ModelCard, build_nets
+    from ganzoo.core.model import GanModel, ModelCard, build_nets
 
     registry = get_registry()
     config = resolve_config(registry, name, overrides)
@@ -47,8 +47,8 @@ def load(name_or_path: str | os.PathLike, device: str = "auto", *, progress: boo
     """Rebuild a model, in eval mode, from a ganzoo safetensors file, a run folder, or pretrained
     weights by name (``load("dcgan.digits")``: cached, shipped in a package, or downloaded once
     and checked against its sha256; see :func:`ganzoo.pretrained.resolve_weights`)."""
-    from .model import load as load_model
-    from .pretrained import resolve_weights
+    from ganzoo.core.model import load as load_model
+    from ganzoo.io.pretrained import resolve_weights
 
     registry = get_registry()
     return load_model(registry, resolve_weights(name_or_path, progress=progress, registry=registry), device)
@@ -64,20 +64,20 @@ def train(
 ) -> RunResult:
     """Train ``model`` (``train("dcgan", dataset="digits", steps=500)``) or continue a run
     (``train(resume="runs/dcgan-digits", steps=3000)``). Returns a :class:`RunResult`."""
-    from .runs import default_run_dir
-    from .trainer import Trainer
+    from ganzoo.io.run_folder import default_run_dir
+    from ganzoo.train.trainer import Trainer
 
     if resume is not None:
         if model is not None:
             overrides.setdefault("model", model)
         extra = sorted(set(overrides) - {"steps", "device"})
         if extra:
-            from .errors import ConfigError
+            from ganzoo.errors import ConfigError
 
             raise ConfigError(f"a resumed run keeps its settings; only steps and device can change, not {', '.join(extra)}")
         return Trainer.from_run_dir(resume, progress=progress, **overrides).fit()
     if model is None:
-        from .errors import ConfigError
+        from ganzoo.errors import ConfigError
 
         raise ConfigError("name a model to train (ganzoo list shows them) or a run folder to resume")
     config = resolve_config(get_registry(), model, overrides)

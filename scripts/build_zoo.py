@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 
 import ganzoo
-from ganzoo import weights
-from ganzoo.images import save_grid
-from ganzoo.model import WEIGHT_FILES, count_parameters
+from ganzoo.io import weights
+from ganzoo.io.images import save_grid
+from ganzoo.core.model import WEIGHT_FILES, count_parameters
 
 ZOO = Path(__file__).resolve().parent.parent / "plugins" / "zoo"
 #: Metrics recorded in the manifest (and shown by ``ganzoo list --pretrained``), per task.
@@ -106,8 +106,8 @@ def draw_sample(model: ganzoo.GanModel, path: Path, dataset_images: torch.Tensor
 
 
 def held_out_examples(model: ganzoo.GanModel, run: Path, count: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
-    from ganzoo.data import as_float, load_dataset, split_holdout
-    from ganzoo.plugins import get_registry
+    from ganzoo.data.datasets import as_float, load_dataset, split_holdout
+    from ganzoo.plugin.discovery import get_registry
 
     config = json.loads((run / "config.json").read_text())
     data = load_dataset(get_registry(), config["dataset"], int(model.card.config["image_size"]), None, False, model.card.config)

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 
 import ganzoo
-from ganzoo import weights
-from ganzoo.pretrained import resolve_weights
+from ganzoo.io import weights
+from ganzoo.io.pretrained import resolve_weights
 from build_zoo import ENTRIES, headline, write_fp16
 
 
@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="where the run goes (default: a temp folder)")
     parser.add_argument("--tolerance", type=float, default=0.25, help="allowed relative difference per metric")
     args = parser.parse_args()
-    from ganzoo.plugins import get_registry
+    from ganzoo.plugin.discovery import get_registry
 
     spec = get_registry().pretrained(args.name)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ganzoo-reproduce-"))

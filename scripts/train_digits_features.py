@@ -1,4 +1,4 @@
-"""Train ganzoo's digits feature network and write ``ganzoo/assets/digits-features.safetensors``.
+"""Train ganzoo's digits feature network and write ``ganzoo/eval/assets/digits-features.safetensors``.
 
     OMP_NUM_THREADS=1 python scripts/train_digits_features.py [--steps 3000] [--out PATH]
 
@@ -13,11 +13,11 @@ import time
 
 import torch
 
-from ganzoo import weights
-from ganzoo.data import load_dataset
-from ganzoo.digits_features import ASSET, HELD_OUT_FRACTION, IMAGE_SIZE, SPLIT_SEED, train_digits_features
-from ganzoo.model import count_parameters
-from ganzoo.plugins import get_registry
+from ganzoo.io import weights
+from ganzoo.data.datasets import load_dataset
+from ganzoo.eval.digits_features import ASSET, HELD_OUT_FRACTION, IMAGE_SIZE, SPLIT_SEED, train_digits_features
+from ganzoo.core.model import count_parameters
+from ganzoo.plugin.discovery import get_registry
 
 
 def main() -> None:

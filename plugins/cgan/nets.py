@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganzoo.nn import discriminator_layers, generator_layers, init_weights, logit_layer
+from ganzoo.core.dcgan_layers import discriminator_layers, generator_layers, init_weights, logit_layer
 
 
 class Generator(nn.Module):

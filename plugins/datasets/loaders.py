@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ganzoo.data import DatasetRequest, ImageDataset, read_image_folder, resize_images
+from ganzoo.data.datasets import DatasetRequest, ImageDataset, read_image_folder, resize_images
 from ganzoo.errors import DataError
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ganzoo.data import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
+from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
 from ganzoo.errors import DataError
 
 #: Channel values may differ by this much in an image that still counts as grayscale

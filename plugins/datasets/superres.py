@@ -25,7 +25,7 @@ from typing import Callable, Sequence, Union
 
 import torch
 
-from ganzoo.data import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
+from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
 from ganzoo.errors import DataError
 
 #: The scale the registered builders use (the paper's 4x).

@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganzoo.nn import NORMS, discriminator_layers, generator_layers, init_weights, logit_layer
-from ganzoo.nn import norm_layer as _norm
-from ganzoo.nn import stages as _stages
+from ganzoo.core.dcgan_layers import NORMS, discriminator_layers, generator_layers, init_weights, logit_layer
+from ganzoo.core.dcgan_layers import norm_layer as _norm
+from ganzoo.core.dcgan_layers import stages as _stages
 
 __all__ = ["NORMS", "Discriminator", "Generator", "build", "init_weights", "_norm", "_stages"]
 

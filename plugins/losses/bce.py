@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo.errors import ConfigError
-from ganzoo.losses import Loss
+from ganzoo.core.losses import Loss
 
 GENERATOR_OBJECTIVES = ("non-saturating", "minimax")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganzoo.losses import Loss
+from ganzoo.core.losses import Loss
 
 
 class HingeLoss(Loss):

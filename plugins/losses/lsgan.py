@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from ganzoo.losses import Loss
+from ganzoo.core.losses import Loss
 
 
 class LSGANLoss(Loss):

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError
-from ganzoo.losses import Loss
+from ganzoo.core.losses import Loss
 
 
 def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

@@ -20,8 +20,7 @@ from typing import Callable
 import torch
 
 from ganzoo.errors import ConfigError
-from ganzoo.losses import Loss
-
+from ganzoo.core.losses import Loss
 from .wasserstein import critic_loss, generator_loss
 
 

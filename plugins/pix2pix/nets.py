@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError
-from ganzoo.nn import init_weights
+from ganzoo.core.dcgan_layers import init_weights
 
 #: Image sizes the U-Net supports (num_downs = log2(size), down to a 1x1 bottleneck).
 IMAGE_SIZES = (64, 128, 256)

@@ -1,0 +1,293 @@
+"""A built zoo model: its nets plus the facts needed to rebuild, sample and save it."""
+
+from __future__ import annotations
+
+import operator
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo.io import weights
+from ganzoo._version import __version__
+from ganzoo.core.device import select_device
+from ganzoo.errors import ConfigError, WeightsError
+from ganzoo.plugin.registry import Registry
+from ganzoo.plugin.specs import resolve
+from ganzoo.core.tasks import adapter_for
+
+WEIGHT_FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors"}
+
+
+@dataclass
+class ModelCard:
+    """What a weights file says about itself (its ``ganzoo.*`` metadata)."""
+
+    model: str
+    architecture: str
+    task: str
+    config: dict[str, Any]
+    loss: str = ""
+    dataset: str = ""
+    step: int = 0
+    classes: list[str] = field(default_factory=list)
+    source: str = ""
+    version: str = __version__
+
+    def metadata(self, role: str, **extra: Any) -> dict[str, Any]:
+        meta = {k: v for k, v in asdict(self).items() if v not in ("", [], None)}
+        meta.update(role=role, **extra)
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any], path: Path) -> ModelCard:
+        for key in ("model", "architecture", "task", "config"):
+            if key not in meta:
+                raise WeightsError(f"{path} has no ganzoo.{key} metadata; it was not saved by ganzoo")
+        return cls(
+            model=meta["model"],
+            architecture=meta["architecture"],
+            task=meta["task"],
+            config=dict(meta["config"]),
+            loss=meta.get("loss", ""),
+            dataset=meta.get("dataset", ""),
+            step=int(meta.get("step", 0)),
+            classes=list(meta.get("classes", [])),
+            source=meta.get("source", ""),
+            version=meta.get("version", ""),
+        )
+
+
+def build_nets(registry: Registry, architecture: str, config: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
+    """Import an architecture's builder and build its (generator, discriminator)."""
+    spec = registry.architecture(architecture)
+    builder = resolve(spec.builder, f"builder of architecture {architecture!r}")
+    try:
+        nets = builder(dict(config))
+    except ValueError as exc:  # builders reject settings they cannot build with ValueError
+        raise ConfigError(f"architecture {architecture!r}: {exc}") from exc
+    if not (isinstance(nets, tuple) and len(nets) == 2 and all(isinstance(n, nn.Module) for n in nets)):
+        raise ConfigError(f"builder of architecture {architecture!r} must return (generator, discriminator) modules")
+    return nets
+
+
+class GanModel(nn.Module):
+    """A generator and (when known) its discriminator, with the card that describes them."""
+
+    def __init__(self, generator: nn.Module | None, discriminator: nn.Module | None, card: ModelCard) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+        self.card = card
+        self.task = adapter_for(card.task, card.config)
+
+    @property
+    def device(self) -> torch.device:
+        for net in (self.generator, self.discriminator):
+            if net is not None:
+                for p in net.parameters():
+                    return p.device
+        return torch.device("cpu")
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes a class-conditional model draws (0 for unconditional models)."""
+        if not self.task.needs_labels:
+            return 0
+        return int(self.card.config.get("num_classes") or len(self.card.classes))
+
+    @property
+    def class_names(self) -> list[str]:
+        """The class names the weights recorded, else the indices as text."""
+        names = list(self.card.classes)
+        return names if len(names) == self.num_classes else [str(i) for i in range(self.num_classes)]
+
+    def class_indices(self, labels: Any) -> list[int]:
+        """Class indices for ``labels``: an int, a class name, or a sequence / tensor of them.
+
+        A text label is a class name (exact, else case-insensitive) first, a number second, so
+        a class whose name is a number resolves by name.
+        """
+        if not self.task.needs_labels:
+            raise ConfigError(
+                f"model {self.card.model!r} is unconditional ({self.card.task!r} task); labels apply only to "
+                "class-conditional models"
+            )
+        if isinstance(labels, torch.Tensor):
+            labels = labels.reshape(-1).tolist()
+        elif isinstance(labels, (str, int)) or not hasattr(labels, "__iter__"):
+            labels = [labels]
+        indices = [self._class_index(label) for label in labels]
+        if not indices:
+            raise ConfigError(f"no labels given; {self.describe_classes()}")
+        return indices
+
+    def describe_classes(self) -> str:
+        """One line naming the valid labels, for error messages."""
+        k, names = self.num_classes, self.class_names
+        if k < 1:
+            return "the model records no classes (num_classes is 0)"
+        text = f"valid classes are 0-{k - 1}" if k > 1 else "the only valid class is 0"
+        if names != [str(i) for i in range(k)]:
+            text += " or their names " + ", ".join(names)
+        return text
+
+    def _class_index(self, label: Any) -> int:
+        names = self.class_names
+        if isinstance(label, str):
+            folded = [name.casefold() for name in names]
+            if label in names:
+                return names.index(label)
+            if folded.count(label.casefold()) == 1:
+                return folded.index(label.casefold())
+            if not label.strip().lstrip("-").isdigit():
+                raise ConfigError(f"unknown class {label!r}; {self.describe_classes()}")
+            label = int(label)
+        try:
+            index = operator.index(label)
+        except TypeError:
+            raise ConfigError(f"a label must be a class index or name, got {label!r}; {self.describe_classes()}") from None
+        if isinstance(label, bool) or not 0 <= index < self.num_classes:
+            raise ConfigError(f"no class {label!r}; {self.describe_classes()}")
+        return index
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, batch_size: int = 256, labels: Any = None) -> torch.Tensor:
+        """``n`` images in [-1, 1] (N x C x H x W) from the generator in eval mode.
+
+        The same ``seed`` gives the same images on the same device, whatever the batch size.
+        For class-conditional models ``labels`` picks the classes: one label (int or class
+        name) for all ``n`` images, or ``n`` of them (a list or tensor), image ``i`` being of
+        class ``labels[i]``; without it the images cycle through the classes (0, 1, ...). The
+        noise depends on ``seed`` and ``n`` only, so the same seed with other labels draws the
+        same styles in other classes. Unconditional models refuse ``labels``.
+        """
+        if self.generator is None:
+            raise WeightsError("this model holds only a discriminator; load generator weights to sample")
+        if self.is_image_to_image:
+            raise ConfigError(
+                f"model {self.card.model!r} turns images into images; use model.transform(images) "
+                "(ganzoo sample WEIGHTS --input IMAGES) instead of sampling"
+            )
+        if n < 1:
+            raise ConfigError(f"the number of samples must be at least 1, got {n}")
+        device = self.device
+        if labels is not None:
+            indices = self.class_indices(labels)
+            if len(indices) not in (1, n):
+                raise ConfigError(f"give one label or one per image ({n}), got {len(indices)} labels")
+            labels = torch.tensor(indices * (n if len(indices) == 1 else 1), dtype=torch.int64, device=device)
+        else:
+            labels = self.task.sample_labels(n, device)
+        rng = torch.Generator(device=device)
+        rng.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, ()).item()))
+        z = self.task.noise(n, device, rng)
+        return self.task.generate_eval(self.generator, z, labels, batch_size).clamp_(-1, 1)
+
+    @property
+    def is_image_to_image(self) -> bool:
+        return self.task.image_to_image
+
+    @torch.no_grad()
+    def transform(self, images: Any, batch_size: int = 16) -> Any:
+        """Translate (Pix2Pix) or upscale (SRGAN) images with the generator in eval mode.
+
+        ``images``: a tensor in [-1, 1] (C x H x W or N x C x H x W), a PIL image, or a list of
+        PIL images; the result is of the same kind. PIL inputs are converted to the channels
+        the model expects; Pix2Pix inputs are resized to its image size (its U-Net needs it),
+        super-resolution inputs keep their size and come back ``scale`` times larger.
+        ``translate`` and ``upscale`` are the same call under the names users look for.
+        """
+        if self.generator is None:
+            raise WeightsError("this model holds only a discriminator; load generator weights to transform images")
+        if not self.is_image_to_image:
+            raise ConfigError(f"model {self.card.model!r} draws images from noise; use model.sample(n)")
+        from PIL import Image
+
+        if isinstance(images, Image.Image) or (isinstance(images, (list, tuple)) and images and isinstance(images[0], Image.Image)):
+            pictures = [images] if isinstance(images, Image.Image) else list(images)
+            outputs = [self.transform(self.input_tensor(p), batch_size) for p in pictures]
+            converted = [_to_picture(o) for o in outputs]
+            return converted[0] if isinstance(images, Image.Image) else converted
+        if not isinstance(images, torch.Tensor) or images.ndim not in (3, 4):
+            raise ConfigError("transform takes a C x H x W or N x C x H x W tensor in [-1, 1], or PIL images")
+        single = images.ndim == 3
+        batch = (images[None] if single else images).to(self.device, torch.float32)
+        expected = int(self.card.config.get("input_channels", self.card.config.get("channels", 3)))
+        if batch.shape[1] != expected:
+            raise ConfigError(f"model {self.card.model!r} takes {expected}-channel inputs, got {batch.shape[1]} channels")
+        if self.task.fixed_input_size:
+            size = int(self.card.config["image_size"])
+            if batch.shape[-2:] != (size, size):
+                raise ConfigError(f"model {self.card.model!r} translates {size}x{size} images, got {tuple(batch.shape[-2:])}")
+        out = self.task.generate_eval(self.generator, None, batch, batch_size).clamp_(-1, 1)
+        return out[0] if single else out
+
+    translate = transform
+    upscale = transform
+
+    def input_tensor(self, picture: Any) -> torch.Tensor:
+        """A PIL image as the model's input tensor (channels converted; Pix2Pix: resized)."""
+        from PIL import Image
+
+        channels = int(self.card.config.get("input_channels", self.card.config.get("channels", 3)))
+        picture = picture.convert("L" if channels == 1 else "RGB")
+        if self.task.fixed_input_size:
+            size = int(self.card.config["image_size"])
+            side = min(picture.size)
+            left, top = (picture.width - side) // 2, (picture.height - side) // 2
+            picture = picture.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
+        data = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8).view(picture.height, picture.width, -1)
+        return data.permute(2, 0, 1).float().div(127.5).sub(1)
+
+    def save(self, folder: str | os.PathLike, **extra: Any) -> dict[str, Path]:
+        """Write ``generator.safetensors`` and ``discriminator.safetensors`` into ``folder``."""
+        written = {}
+        for role, net in (("generator", self.generator), ("discriminator", self.discriminator)):
+            if net is not None:
+                meta = self.card.metadata(role, num_params=count_parameters(net), **extra)
+                written[role] = weights.save_module(net, Path(folder) / WEIGHT_FILES[role], meta)
+        return written
+
+
+def _to_picture(image: torch.Tensor) -> Any:
+    from PIL import Image
+
+    from ganzoo.io.images import to_uint8
+
+    array = to_uint8(image).permute(1, 2, 0).numpy()
+    return Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def load(registry: Registry, path: str | os.PathLike, device: str = "auto") -> GanModel:
+    """Rebuild a model from a weights file, or from a run folder: its averaged generator
+    ``generator.ema.safetensors`` when the run kept one (``--ema``; usually the better
+    samples), else its ``generator.safetensors``. Name the file to load the other."""
+    path = Path(path)
+    if path.is_dir():
+        from ganzoo.train.ema import FILE_NAME as EMA_FILE
+
+        path = path / EMA_FILE if (path / EMA_FILE).is_file() else path / WEIGHT_FILES["generator"]
+    meta = weights.read_metadata(path)
+    card = ModelCard.from_metadata(meta, path)
+    role = meta.get("role", "generator")
+    if role not in WEIGHT_FILES:
+        raise WeightsError(f"{path} holds a {role!r}, which ganzoo cannot load")
+    try:
+        registry.architecture(card.architecture)
+    except LookupError:
+        hint = f" (it came from the plugin distribution {card.source!r}: pip install it)" if card.source else ""
+        raise WeightsError(f"{path} needs architecture {card.architecture!r}, which no installed plugin provides{hint}") from None
+    generator, discriminator = build_nets(registry, card.architecture, card.config)
+    net = generator if role == "generator" else discriminator
+    weights.load_into(net, weights.read_tensors(path), path)
+    target = select_device(device)
+    model = GanModel(net if role == "generator" else None, net if role == "discriminator" else None, card)
+    return model.to(target).eval()

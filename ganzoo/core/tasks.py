@@ -1,0 +1,243 @@
+"""Task adapters: how to make fakes from a batch and how to ask the discriminator.
+
+The trainer only calls these methods, so one loop serves every task. A batch is the pair
+``(images, labels)`` that :class:`ganzoo.data.BatchStream` yields (labels may be None).
+
+This module imports torch only inside the methods, so that the configuration layer can ask
+:func:`needs_labels` (a torch-free question) before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ganzoo.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+
+class TaskAdapter:
+    """What every adapter has: the latent size, the number of classes, and the noise."""
+
+    name = ""
+    #: Whether batches must carry class labels (the dataset must be labelled).
+    needs_labels = False
+    #: Whether the generator turns input images into images (``model.transform``), so quality is
+    #: measured on held-out pairs beside :meth:`baseline` rather than against a real floor.
+    image_to_image = False
+    #: How users name what the generator does to an input ("translated", "upscaled").
+    verb = ""
+    #: What :meth:`baseline` is, in reports.
+    baseline_label = ""
+    #: Whether inputs must be the training image size (Pix2Pix's U-Net); else any size works.
+    fixed_input_size = False
+
+    def __init__(self, nz: int, num_classes: int = 0) -> None:
+        self.nz = nz
+        self.num_classes = num_classes
+
+    @classmethod
+    def from_config(cls, config: dict) -> TaskAdapter:
+        """The adapter for nets built from the architecture ``config``."""
+        return cls(int(config.get("nz", 0)), int(config.get("num_classes", 0)))
+
+    def noise(self, n: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
+        import torch
+
+        return torch.randn(n, self.nz, device=device, generator=generator)
+
+    def generate(self, net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """Fakes from the generator ``net`` for noise ``z`` (and the batch's labels)."""
+        raise NotImplementedError
+
+    def score(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The discriminator's logits, shape ``(N,)``, for ``images`` under the batch's condition."""
+        raise NotImplementedError
+
+    def generate_eval(
+        self, net: nn.Module, z: torch.Tensor | None, condition: torch.Tensor | None, batch_size: int = 256
+    ) -> torch.Tensor:
+        """Fakes in eval mode (batch norm uses its running statistics and does not update them),
+        ``batch_size`` at a time, without gradients; the net's mode is restored after."""
+        import torch
+
+        n = len(z) if z is not None else len(condition)
+        part = lambda t, i: None if t is None else t[i : i + batch_size]  # noqa: E731
+        was_training = net.training
+        net.eval()
+        try:
+            with torch.no_grad():
+                return torch.cat([self.generate(net, part(z, i), part(condition, i)) for i in range(0, n, batch_size)])
+        finally:
+            net.train(was_training)
+
+    def sample_labels(self, n: int, device: torch.device) -> torch.Tensor | None:
+        """The labels of ``n`` samples when the caller gives none (``None``: unconditional)."""
+        raise NotImplementedError
+
+
+class NoiseTask(TaskAdapter):
+    """noise -> image: ``G(z)`` and ``D(x)``."""
+
+    name = "noise"
+    needs_labels = False
+
+    def generate(self, net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return net(z)
+
+    def score(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return net(images)
+
+    def sample_labels(self, n: int, device: torch.device) -> torch.Tensor | None:
+        """The labels of a sample grid: none for unconditional models."""
+        return None
+
+
+class ClassTask(TaskAdapter):
+    """(noise, label) -> image: ``G(z, y)`` and ``D(x, y)``; batches hold images and labels.
+
+    The discriminator always sees the labels of the batch it scores: the real labels for the
+    real images and, since the fakes of a step are generated from the same labels, for the
+    fakes too (so a gradient penalty's interpolates are scored under them as well).
+    """
+
+    name = "class"
+    needs_labels = True
+
+    def generate(self, net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return net(z, self._require(labels))
+
+    def score(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return net(images, self._require(labels))
+
+    def sample_labels(self, n: int, device: torch.device) -> torch.Tensor:
+        """Cycle through the classes: ``0, 1, ..., K-1, 0, 1, ...``."""
+        import torch
+
+        if self.num_classes < 1:
+            raise ConfigError("a class-conditional model needs num_classes >= 1 to draw labels")
+        return torch.arange(n, device=device) % self.num_classes
+
+    def _require(self, labels: torch.Tensor | None) -> torch.Tensor:
+        if labels is None:
+            raise ConfigError("a class-conditional model needs a label for every image")
+        return labels
+
+
+class PairedTask(TaskAdapter):
+    """image -> image (Pix2Pix): ``G(input)`` and ``D(image, input)``; batches hold (target, input).
+
+    There is no noise input (Pix2Pix's randomness is the generator's dropout). Quality is
+    measured against the input itself as the baseline (identity).
+    """
+
+    name = "paired"
+    image_to_image = True
+    verb = "translated"
+    baseline_label = "input as output (identity)"
+    fixed_input_size = True
+
+    def noise(self, n: int, device: torch.device, generator: torch.Generator | None = None) -> None:
+        return None
+
+    def generate(self, net: nn.Module, z: torch.Tensor | None, condition: torch.Tensor | None) -> torch.Tensor:
+        return net(self._require(condition))
+
+    def score(self, net: nn.Module, images: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        return net(images, self._require(condition))
+
+    def sample_labels(self, n: int, device: torch.device) -> None:
+        return None
+
+    def baseline(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """What doing nothing gives: the input, with the target's channels and size."""
+        return _like(inputs, targets, "nearest")
+
+    def held_out_scores(self, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[dict[str, float], dict[str, float]]:
+        """(the outputs' scores, the baseline's scores) against ``targets``: what the trainer
+        logs and ``ganzoo eval`` prints for image-to-image models."""
+        return self.scores(outputs, targets), self.scores(self.baseline(inputs, targets), targets)
+
+    def scores(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+        from ganzoo.metrics.image_quality import image_scores
+
+        return {**image_scores(outputs, targets), "l1": (outputs.clamp(-1, 1) - targets).abs().mean().item()}
+
+    def comparison(self, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Rows of (input, output, target) for a sample grid."""
+        import torch
+
+        return torch.stack([_like(inputs, targets, "nearest"), outputs, targets], 1).flatten(0, 1)
+
+    def _require(self, condition: torch.Tensor | None) -> torch.Tensor:
+        if condition is None:
+            raise ConfigError(f"a {self.name} model needs an input image for every output")
+        return condition
+
+
+class SuperresTask(PairedTask):
+    """low resolution -> high resolution (SRGAN): ``G(low)`` and an unconditional ``D(image)``.
+
+    Quality is measured on the Y channel with a ``scale``-pixel border crop, against bicubic
+    upsampling as the baseline.
+    """
+
+    name = "superres"
+    verb = "upscaled"
+    baseline_label = "bicubic upscaling"
+    fixed_input_size = False
+
+    def __init__(self, nz: int = 0, num_classes: int = 0, scale: int = 4) -> None:
+        super().__init__(nz, num_classes)
+        self.scale = scale
+
+    @classmethod
+    def from_config(cls, config: dict) -> SuperresTask:
+        return cls(scale=int(config.get("scale", 4)))
+
+    def score(self, net: nn.Module, images: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        return net(images)
+
+    def baseline(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return _like(inputs, targets, "bicubic")
+
+    def scores(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+        from ganzoo.metrics.image_quality import sr_scores
+
+        return sr_scores(outputs, targets, self.scale)
+
+    def comparison(self, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Rows of (input, bicubic, output, target) for a sample grid."""
+        import torch
+
+        rows = [_like(inputs, targets, "nearest"), self.baseline(inputs, targets), outputs, targets]
+        return torch.stack(rows, 1).flatten(0, 1)
+
+
+def _like(images: torch.Tensor, reference: torch.Tensor, mode: str) -> torch.Tensor:
+    """``images`` resized (``mode``) and channel-repeated to the reference's shape, in [-1, 1]."""
+    import torch.nn.functional as F
+
+    if images.shape[-2:] != reference.shape[-2:]:
+        images = F.interpolate(images, size=reference.shape[-2:], mode=mode, **({} if mode == "nearest" else {"align_corners": False}))
+    if images.shape[1] != reference.shape[1]:
+        images = images.expand(-1, reference.shape[1], -1, -1) if images.shape[1] == 1 else images.mean(1, keepdim=True)
+    return images.clamp(-1, 1)
+
+
+ADAPTERS: dict[str, type[TaskAdapter]] = {"noise": NoiseTask, "class": ClassTask, "paired": PairedTask, "superres": SuperresTask}
+
+
+def needs_labels(task: str) -> bool:
+    """Whether training a model of ``task`` needs a labelled dataset (False for tasks without an adapter)."""
+    adapter = ADAPTERS.get(task)
+    return bool(adapter and adapter.needs_labels)
+
+
+def adapter_for(task: str, config: dict) -> TaskAdapter:
+    """The adapter of ``task`` for nets built from ``config``."""
+    if task not in ADAPTERS:
+        raise ConfigError(f"the trainer has no adapter for the {task!r} task yet")
+    return ADAPTERS[task].from_config(config)

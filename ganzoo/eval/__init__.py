@@ -1,0 +1,1 @@
+"""Evaluation: one quality subsystem (feature metrics vs the real floor, held-out pairs vs the baseline, class coverage)."""

@@ -1,0 +1,1 @@
+"""Files: atomic writes, $GANZOO_HOME, safetensors weights and checkpoints, pretrained resolution, image grids, run-folder names."""

@@ -1,0 +1,1 @@
+"""The plugin contract and its discovery: hook specs, spec dataclasses, the registry, entry-point loading. Torch-free."""

@@ -1,0 +1,253 @@
+"""Plugin discovery: entry points in the ``ganzoo`` group, loaded one at a time.
+
+First-party plugins (the ``ganzoo`` distribution's own entry points) load first, then every
+other distribution in name order. A plugin that fails to import, or whose hook raises, is
+reported with one line on stderr and skipped; the rest keep working. Environment:
+
+* ``GANZOO_STRICT_PLUGINS=1`` -- such failures (and unknown hook names) raise :class:`PluginError`.
+* ``GANZOO_LOAD_PLUGINS=dist1,dist2`` -- load only these third-party distributions
+  (empty: none); ganzoo's own plugins always load.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from typing import Any, Callable
+
+import pluggy
+
+from ganzoo.plugin import hookspecs
+from ganzoo.errors import PluginError
+from ganzoo.plugin.registry import ConflictError, Registry, suggest
+from ganzoo.plugin.specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Source, WeightsSpec
+
+CORE_DISTRIBUTION = "ganzoo"
+ENTRY_POINT_GROUP = "ganzoo"
+IN_CODE = "(registered in code)"
+
+#: Hook name -> the spec type its ``register`` callback accepts, in the order hooks run.
+HOOKS: dict[str, type] = {
+    "register_architectures": ArchitectureSpec,
+    "register_losses": LossSpec,
+    "register_datasets": DatasetSpec,
+    "register_models": ModelSpec,
+    "register_weights": WeightsSpec,
+}
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as ``ganzoo plugins`` shows it."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str = ""
+    status: str = "ok"  # ok | broken | skipped (not in GANZOO_LOAD_PLUGINS)
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+    registered: list[str] = field(default_factory=list)
+    hooks: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Candidate:
+    name: str
+    distribution: str
+    version: str
+    load: Callable[[], Any]
+    module: str = ""
+
+
+_state: dict[str, Any] = {}
+_in_code: list[tuple[str, Any]] = []
+
+
+def _normalize(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def _strict() -> bool:
+    return os.environ.get("GANZOO_STRICT_PLUGINS", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _allowed() -> set[str] | None:
+    value = os.environ.get("GANZOO_LOAD_PLUGINS")
+    if value is None:
+        return None
+    return {_normalize(v) for v in value.split(",") if v.strip()}
+
+
+def _warn(message: str) -> None:
+    print(f"ganzoo: warning: {message}", file=sys.stderr)
+
+
+def _problem(info: PluginInfo, message: str) -> None:
+    """Report a plugin failure: fatal in strict mode, one warning line otherwise."""
+    message = " ".join(message.split())  # an exception text with newlines still makes one line
+    text = f"plugin {info.name!r} from distribution {info.distribution!r}: {message}"
+    if _strict():
+        raise PluginError(text + " (GANZOO_STRICT_PLUGINS is set)")
+    _warn(text)
+
+
+def _candidates() -> list[_Candidate]:
+    found = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
+        version = ep.dist.version if ep.dist is not None else ""
+        found.append(_Candidate(ep.name, dist, version, ep.load, ep.value))
+    core = _normalize(CORE_DISTRIBUTION)
+    found.sort(key=lambda c: (_normalize(c.distribution) != core, _normalize(c.distribution), c.name))
+    found += [_Candidate(name, IN_CODE, "", (lambda obj=obj: obj), getattr(obj, "__name__", "")) for name, obj in _in_code]
+    return found
+
+
+def _load() -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    registry = Registry()
+    infos: list[PluginInfo] = []
+    allowed = _allowed()
+    for cand in _candidates():
+        info = PluginInfo(cand.name, cand.distribution, cand.version, cand.module)
+        infos.append(info)
+        third_party = cand.distribution != IN_CODE and _normalize(cand.distribution) != CORE_DISTRIBUTION
+        if third_party and allowed is not None and _normalize(cand.distribution) not in allowed:
+            info.status = "skipped"
+            info.error = "not named in GANZOO_LOAD_PLUGINS"
+            continue
+        try:
+            plugin = cand.load()
+            pm.register(plugin, name=f"{cand.distribution}:{cand.name}")
+        except (Exception, SystemExit) as exc:  # a broken plugin must never take ganzoo down
+            info.status, info.error = "broken", f"{type(exc).__name__}: {exc}"
+            _problem(info, f"failed to load ({info.error}); skipped")
+            continue
+        _check_hook_names(pm, plugin, info)
+        staged = _call_hooks(pm, plugin, info)
+        if staged is None:
+            pm.unregister(plugin)
+            continue
+        source = Source(cand.name, cand.distribution, cand.version)
+        for spec in staged:
+            spec = replace(spec, source=source)
+            try:
+                registry.add(spec)
+                info.registered.append(f"{type(spec).__name__.removesuffix('Spec').lower()}:{spec.name}")
+            except ConflictError as exc:
+                info.warnings.append(str(exc))
+                _problem(info, str(exc))
+    _drop_unbuildable_models(registry, infos)
+    _drop_orphan_weights(registry, infos)
+    return pm, registry, infos
+
+
+def _check_hook_names(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> None:
+    """Report hook implementations whose name is not in the contract (pluggy's check_pending)."""
+    for caller in pm.get_hookcallers(plugin) or []:
+        if caller.has_spec():
+            info.hooks.append(caller.name)
+            continue
+        if all(impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is plugin):
+            continue  # @hookimpl(optionalhook=True): a hook of a later ganzoo, as check_pending allows
+        hint = suggest(caller.name, list(HOOKS))
+        message = f"implements unknown hook {caller.name!r}{hint}; it is never called"
+        info.warnings.append(message)
+        # Like pluggy's check_pending(), but strict mode raises PluginError (one CLI line,
+        # exit 2) instead of pluggy's PluginValidationError, which the CLI would show as a traceback.
+        _problem(info, message)
+
+
+def _call_hooks(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> list[Any] | None:
+    """Run one plugin's hooks into a staging list; None if any hook failed."""
+    staged: list[Any] = []
+    for hook_name, spec_type in HOOKS.items():
+        impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if i.plugin is plugin]
+        for impl in impls:
+
+            def register(spec: Any, _hook: str = hook_name, _type: type = spec_type) -> None:
+                if not isinstance(spec, _type):
+                    raise TypeError(f"{_hook} takes {_type.__name__} objects, got {type(spec).__name__}")
+                staged.append(spec)
+
+            try:
+                impl.function(*[register for _ in impl.argnames])
+            except (Exception, SystemExit) as exc:
+                info.status, info.error = "broken", f"{hook_name} raised {type(exc).__name__}: {exc}"
+                _problem(info, f"{info.error}; skipped")
+                return None
+    return staged
+
+
+def _drop_unbuildable_models(registry: Registry, infos: list[PluginInfo]) -> None:
+    for model in list(registry.models):
+        reason = registry.broken_references(model)
+        if reason is None:
+            continue
+        registry.models.remove(model.name)
+        _report_dropped(infos, model, f"model {model.name!r} skipped: {reason}")
+
+
+def _drop_orphan_weights(registry: Registry, infos: list[PluginInfo]) -> None:
+    """Pretrained weights of a model that is not registered (or was just dropped) cannot load."""
+    for spec in list(registry.weights):
+        if spec.model not in registry.models:
+            registry.weights.remove(spec.name)
+            _report_dropped(infos, spec, f"pretrained weights {spec.name!r} skipped: unknown model {spec.model!r}")
+
+
+def _report_dropped(infos: list[PluginInfo], spec: Any, message: str) -> None:
+    src = spec.source
+    info = next((i for i in infos if src and (i.distribution, i.name) == (src.distribution, src.plugin)), None)
+    if info is not None:
+        info.warnings.append(message)
+        _problem(info, message)
+    else:
+        _warn(message)
+
+
+def _loaded() -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
+    if "loaded" not in _state:
+        _state["loaded"] = _load()
+    return _state["loaded"]
+
+
+def get_registry() -> Registry:
+    """The registry built from every plugin (discovered once per process)."""
+    return _loaded()[1]
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    return _loaded()[0]
+
+
+def plugin_infos() -> list[PluginInfo]:
+    """Every discovered plugin with its status, for ``ganzoo plugins``."""
+    return _loaded()[2]
+
+
+def reset() -> None:
+    """Forget the discovered plugins; the next lookup discovers them again."""
+    _state.clear()
+
+
+def register(plugin: Any, name: str) -> None:
+    """Register a plugin object from code (tests, notebooks); it loads after the entry points."""
+    if any(n == name for n, _ in _in_code):
+        raise ValueError(f"a plugin called {name!r} is registered already")
+    _in_code.append((name, plugin))
+    reset()
+
+
+def unregister(name: str) -> None:
+    """Remove a plugin registered with :func:`register`."""
+    _in_code[:] = [(n, p) for n, p in _in_code if n != name]
+    reset()

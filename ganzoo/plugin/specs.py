@@ -1,0 +1,253 @@
+"""What plugins register: frozen, torch-free descriptions of zoo pieces.
+
+A spec names its builder as a ``"package.module:attribute"`` string that is imported only
+when the piece is built, so discovering, listing and describing plugins never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ganzoo.errors import PluginError
+
+#: The four kinds of generation the trainer knows, and what a batch holds for each.
+TASKS: Mapping[str, str] = MappingProxyType(
+    {
+        "noise": "noise -> image; batches hold images",
+        "class": "(noise, label) -> image; batches hold images and labels",
+        "paired": "image -> image; batches hold (input, target) pairs",
+        "superres": "low resolution -> high resolution; batches hold (low, high) pairs",
+    }
+)
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_BUILDER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a spec came from: the distribution that installed its plugin."""
+
+    plugin: str
+    distribution: str
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.distribution} {self.version}" if self.version else self.distribution
+
+
+def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+def _check_common(kind: str, name: str, builder: str | None) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{kind} name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
+    if builder is not None and (not isinstance(builder, str) or not _BUILDER.match(builder)):
+        raise ValueError(f"{kind} {name!r}: builder {builder!r} must look like 'package.module:attribute'")
+
+
+def _check_task(kind: str, name: str, task: str) -> None:
+    if task not in TASKS:
+        raise ValueError(f"{kind} {name!r}: unknown task {task!r} (known: {', '.join(TASKS)})")
+
+
+@dataclass(frozen=True)
+class ArchitectureSpec:
+    """A generator/discriminator pair for one task.
+
+    ``builder`` resolves to ``build(config: dict) -> (generator, discriminator)``; ``config``
+    is ``defaults`` updated with the model's and the user's overrides plus what the dataset
+    tells (``image_size``, ``channels``, ``num_classes``). Generators of the noise and class
+    tasks take ``z`` of shape ``(N, config["nz"])`` (and labels for ``class``).
+    """
+
+    name: str
+    task: str
+    builder: str
+    summary: str = ""
+    paper: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Image sizes the nets support; empty means any.
+    image_sizes: tuple[int, ...] = ()
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        _check_common("architecture", self.name, self.builder)
+        _check_task("architecture", self.name, self.task)
+        object.__setattr__(self, "defaults", _freeze(self.defaults))
+        object.__setattr__(self, "image_sizes", tuple(int(s) for s in self.image_sizes))
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """An adversarial objective; ``builder`` resolves to a :class:`ganzoo.losses.Loss` factory
+    called with ``defaults`` updated by the model's ``loss_config``."""
+
+    name: str
+    builder: str
+    summary: str = ""
+    paper: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Tasks the loss works with; empty means every task.
+    tasks: tuple[str, ...] = ()
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        _check_common("loss", self.name, self.builder)
+        for task in self.tasks:
+            _check_task("loss", self.name, task)
+        object.__setattr__(self, "defaults", _freeze(self.defaults))
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A zoo entry: an architecture, a loss and the hyperparameters that make them train.
+
+    ``training`` holds :class:`ganzoo.config.TrainConfig` fields (optimizer, lr, betas,
+    n_critic, batch_size, steps, ...); ``architecture_config`` and ``loss_config`` update the
+    architecture's and loss's own defaults.
+    """
+
+    name: str
+    architecture: str
+    loss: str
+    summary: str = ""
+    paper: str = ""
+    training: Mapping[str, Any] = field(default_factory=dict)
+    architecture_config: Mapping[str, Any] = field(default_factory=dict)
+    loss_config: Mapping[str, Any] = field(default_factory=dict)
+    dataset: str = "digits"
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        _check_common("model", self.name, None)
+        for attr in ("training", "architecture_config", "loss_config"):
+            object.__setattr__(self, attr, _freeze(getattr(self, attr)))
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset ``--dataset`` can name.
+
+    ``builder`` resolves to ``load(request: ganzoo.data.DatasetRequest) -> ImageDataset``.
+    When ``argument`` is set (for example ``"PATH"``) the dataset is named ``name:ARGUMENT``.
+    """
+
+    name: str
+    builder: str
+    summary: str = ""
+    #: Whether every image carries a class label.
+    labelled: bool = False
+    #: What follows ``name:`` on the command line (``""``: the dataset takes no argument).
+    argument: str = ""
+    #: The size the images are best trained at when the user gives none.
+    image_size: int | None = None
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        _check_common("dataset", self.name, self.builder)
+
+
+_TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_PACKAGE_FILE = re.compile(r"^[A-Za-z_][\w.]*:[^:]+$")
+_URL_SCHEMES = ("https://", "http://", "file://")
+
+
+def _check_package_file(name: str, what: str, reference: str) -> None:
+    rel = reference.partition(":")[2]
+    parts = rel.replace("\\", "/").split("/")
+    if not _PACKAGE_FILE.match(reference) or rel.startswith("/") or ".." in parts:
+        raise ValueError(
+            f"pretrained weights {name!r}: {what} {reference!r} must look like 'package:relative/path' (a file inside a package)"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeightsSpec:
+    """Pretrained weights of a registered model, by name (``dcgan.digits``).
+
+    The weights come from ``file`` (``"package:relative/path.safetensors"``, shipped inside an
+    installed package) or are downloaded once from ``url`` into ``$GANZOO_HOME/weights``;
+    either way they must match ``sha256`` and ``size``, so a name always means the same bytes.
+    The other fields are the card ``ganzoo info NAME`` shows (the torchvision ``Weights.meta`` idea).
+    """
+
+    #: ``model.tag``: the registered model's name, a dot, and a tag of letters, digits, ``-``, ``_``.
+    name: str
+    #: The registered model these are weights of; default: ``name`` up to its first dot.
+    model: str = ""
+    summary: str = ""
+    dataset: str = ""
+    #: ``"package:relative/path.safetensors"`` shipped in an installed package, or ``""``.
+    file: str = ""
+    #: Where to download the file from (https, http or file), or ``""``.
+    url: str = ""
+    #: SHA-256 of the file, 64 hex digits.
+    sha256: str
+    #: Size of the file in bytes.
+    size: int
+    num_params: int | None = None
+    #: The exact ``ganzoo run ...`` command that reproduces the weights.
+    command: str = ""
+    #: Measured quality, metric name -> value (``{"fid": 12.3}``).
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    license: str = ""
+    #: ``"package:path.png"``: a sample grid drawn from these weights, or ``""``.
+    sample: str = ""
+    #: Tensor precision of the file (``"fp32"``, ``"fp16"``), or ``""``.
+    precision: str = ""
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"pretrained weights name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
+        model = self.model or name.partition(".")[0]
+        object.__setattr__(self, "model", model)
+        if not name.startswith(model + ".") or not _TAG.match(name[len(model) + 1 :]):
+            raise ValueError(
+                f"pretrained weights name {name!r} must be the model name {model!r}, a dot and a tag of "
+                f"lowercase letters, digits, '-' or '_' (e.g. {model + '.digits'!r})"
+            )
+        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
+            raise ValueError(f"pretrained weights {name!r}: sha256 must be 64 hex digits, got {self.sha256!r}")
+        object.__setattr__(self, "sha256", self.sha256.lower())
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ValueError(f"pretrained weights {name!r}: size must be the file's size in bytes (an int >= 1), got {self.size!r}")
+        if not self.file and not self.url:
+            raise ValueError(f"pretrained weights {name!r}: give a file shipped in a package, a url, or both")
+        if self.file:
+            _check_package_file(name, "file", self.file)
+        if self.sample:
+            _check_package_file(name, "sample", self.sample)
+        if self.url and not self.url.startswith(_URL_SCHEMES):
+            raise ValueError(f"pretrained weights {name!r}: url {self.url!r} must start with https://, http:// or file://")
+        if self.num_params is not None and (isinstance(self.num_params, bool) or not isinstance(self.num_params, int)):
+            raise ValueError(f"pretrained weights {name!r}: num_params must be an int, got {self.num_params!r}")
+        try:
+            metrics = {str(k): float(v) for k, v in dict(self.metrics or {}).items()}
+        except (TypeError, ValueError):
+            raise ValueError(f"pretrained weights {name!r}: metrics must map names to numbers, got {self.metrics!r}") from None
+        object.__setattr__(self, "metrics", _freeze(metrics))
+
+
+Spec = ArchitectureSpec | LossSpec | ModelSpec | DatasetSpec | WeightsSpec
+
+
+def resolve(reference: str, what: str = "builder") -> Any:
+    """Import ``"package.module:attribute"``; the one place lazy references become objects."""
+    module_name, _, attribute = reference.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"cannot import {what} {reference!r}: {type(exc).__name__}: {exc}") from exc
+    return obj

@@ -1,0 +1,544 @@
+"""Data-parallel training over several processes (``torchrun``, or ``ganzoo run --nproc N``).
+
+Every process (rank) runs the same :class:`~ganzoo.trainer.Trainer` loop on its own slice of
+each batch; DistributedDataParallel averages the gradients, so every rank takes the same
+optimizer steps and holds the same weights. How the pieces fit:
+
+- **Processes.** ``torchrun`` sets ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``; :func:`session`
+  reads them, joins the process group (gloo on CPU, nccl on CUDA with device
+  ``cuda:LOCAL_RANK``) and leaves it at the end, also on errors. Without them (or with one
+  process) every method of :data:`SINGLE` is a no-op, so a one-process run is bit-for-bit the
+  run it was before this module existed.
+- **Data.** Every rank walks the *same* seeded shuffle and takes its ``batch_size / world_size``
+  slice of each batch (:class:`~ganzoo.data.BatchStream`'s ``rank``/``world_size``): the global
+  batch of an N-process run is exactly the batch a one-process run with the same seed draws, and
+  the stream's state is identical on every rank, so a checkpoint needs it once.
+- **Noise.** After the nets are built (from the same seed, so identical everywhere; DDP also
+  broadcasts rank 0's weights) each rank reseeds torch and Python from ``(seed, rank)``: the
+  ranks draw different noise (and gradient-penalty mixing weights), as one big batch would.
+- **Nets.** :class:`DataParallelNet` wraps each net for training. Forward passes in eval mode or
+  without gradients (sample grids, the relativistic losses' extra critic pass, the critic-step
+  fakes) go straight to the plain module: no collective, so rank 0 alone can draw samples.
+  ``state_dict``/``load_state_dict`` are the plain module's, so saved keys carry no ``module.``.
+  Batch-norm buffers are rank 0's (DDP broadcasts them at each forward); ``--sync-bn`` makes
+  batch norm use the statistics of the whole global batch (CUDA only: torch refuses CPU).
+- **Gradient penalty.** WGAN-GP's ``autograd.grad(create_graph=True)`` differentiates the critic
+  with respect to its *inputs* only: it runs no parameter hooks, so DDP's reducer sees one
+  backward per step (the loss's), whose parameter gradients include the penalty's second-order
+  terms and are averaged as usual. Checked against one process on the whole batch in
+  ``tests/test_distributed.py``.
+- **Output.** Rank 0 alone writes the run folder, metrics, samples, class reports, checkpoints
+  and weights; the others show no progress. Logged losses are means over all ranks (one
+  all-reduce per logged line, none per step).
+- **Checkpoints.** Nets, optimizers and the data position are rank 0's (equal everywhere);
+  every rank's RNG state is gathered into the same file (``ranks``), and each rank restores its
+  own, so a resumed run continues exactly as the uninterrupted one. Resuming on another number
+  of processes works too: the data order continues exactly, the noise is reseeded from
+  ``(seed, rank, step)``. Every process reads the run folder, so multi-node resumes need it on
+  a shared filesystem.
+- **Safety.** At every checkpoint and at the end the ranks compare a SHA-256 of their
+  parameters and stop with :class:`RanksOutOfSync` if they differ; the last metrics line says
+  ``"ranks_in_sync": true`` and the ``world_size``.
+- **Ctrl-C.** Each rank's first Ctrl-C is agreed on over a side gloo group (an all-reduce per
+  step, waited for one step later, so it costs no stall); all ranks then checkpoint at the same
+  step and stop with exit code 130.
+
+The module level stays torch-free: ``ganzoo run --nproc N`` re-executes itself under
+``torch.distributed.run`` (:func:`launch`) without importing torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Sequence
+
+from ganzoo.errors import ConfigError, GanzooError
+
+if TYPE_CHECKING:
+    import torch
+
+    from ganzoo.core.config import TrainConfig
+    from ganzoo.train.trainer import Trainer
+
+
+SYNC_BN_NEEDS_CUDA = "--sync-bn needs CUDA devices (torch's SyncBatchNorm refuses CPU modules); leave it out on CPU"
+
+
+class RanksOutOfSync(GanzooError):
+    """The processes of a data-parallel run hold different weights (a bug, never expected)."""
+
+    exit_code = 1
+
+
+def env_world() -> tuple[int, int, int] | None:
+    """``(world_size, rank, local_rank)`` from torchrun's environment; None for a single process."""
+    raw = os.environ.get("WORLD_SIZE")
+    if not raw:
+        return None
+    try:
+        world = int(raw)
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", str(rank)))
+    except ValueError:
+        raise ConfigError(f"WORLD_SIZE, RANK and LOCAL_RANK must be whole numbers, got {raw!r}, "
+                          f"{os.environ.get('RANK')!r}, {os.environ.get('LOCAL_RANK')!r}") from None
+    if world <= 1:
+        return None
+    if not 0 <= rank < world:
+        raise ConfigError(f"RANK {rank} is outside WORLD_SIZE {world}")
+    return world, rank, local
+
+
+def is_main_process() -> bool:
+    """Whether this process prints and writes: always, unless it is a non-zero torchrun rank."""
+    return os.environ.get("RANK", "0") == "0" or (os.environ.get("WORLD_SIZE") or "1") == "1"
+
+
+def rank_seed(seed: int, *parts: Any) -> int:
+    """A 63-bit seed for one rank (and step), derived from the run's seed."""
+    text = ":".join(str(p) for p in ("ganzoo", seed, *parts))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
+
+
+def check_world(batch_size: int, world_size: int) -> None:
+    """Refuse a global batch that does not split evenly over the processes."""
+    if batch_size % world_size:
+        raise ConfigError(
+            f"--batch-size {batch_size} does not split evenly over {world_size} processes; "
+            f"use a multiple of {world_size} (it is the global batch: each process draws batch-size / {world_size})"
+        )
+
+
+# ---------------------------------------------------------------- the single-process context
+class Context:
+    """What the trainer asks about its processes. This base class is the one-process run:
+    every method leaves the trainer exactly as it was."""
+
+    world_size = 1
+    rank = 0
+    is_main = True
+
+    def select_device(self, name: str) -> torch.device:
+        from ganzoo.core.device import select_device
+
+        return select_device(name)
+
+    def shard(self) -> dict[str, int]:
+        """Keyword arguments of :class:`~ganzoo.data.BatchStream` for this rank's slice."""
+        return {}
+
+    def record(self, config: TrainConfig) -> TrainConfig:
+        """The config with this launch's world size (saved in config.json and the weights)."""
+        return config if config.world_size == self.world_size else replace(config, world_size=self.world_size)
+
+    def prepare(self, trainer: Trainer) -> None:
+        """Wrap the trainer's nets for data-parallel training and seed this rank's RNG."""
+
+    def restore(self, state: dict[str, Any], trainer: Trainer) -> None:
+        """After ``trainer.load_state_dict(state)``: this rank's own RNG state."""
+        saved = int((state.get("ranks") or {}).get("world_size", 1))
+        if saved != self.world_size and self.is_main:
+            _warn_world_change(saved, self.world_size)
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        """``values`` averaged over the ranks."""
+        return values
+
+    def agree(self, flag: ContextManager[Callable[[], bool]], step: Callable[[], int]) -> ContextManager[Callable[[], bool]]:
+        """A stop flag (Ctrl-C) that every rank reads the same at the same step."""
+        return flag
+
+    def checkpoint_state(self, state: dict[str, Any], trainer: Trainer) -> dict[str, Any]:
+        """``state`` plus every rank's RNG state (after checking the ranks agree)."""
+        return state
+
+    def verify(self, trainer: Trainer) -> dict[str, Any]:
+        """Check every rank holds the same parameters; what to add to the final metrics line."""
+        return {}
+
+    def writable(self, path: Path) -> str | Path:
+        """``path`` on rank 0; the null device elsewhere."""
+        return path
+
+    def weight_paths(self, run_dir: Path) -> dict[str, Path]:
+        from ganzoo.core.model import WEIGHT_FILES
+
+        return {role: Path(run_dir) / name for role, name in WEIGHT_FILES.items()}
+
+
+SINGLE = Context()
+
+
+def _warn_world_change(saved: int, now: int) -> None:
+    print(f"ganzoo: warning: the checkpoint was written by {saved} process(es), this run has {now}: "
+          "the data order continues exactly, the noise is drawn afresh", file=sys.stderr, flush=True)
+
+
+class Silent:
+    """The progress display of ranks other than 0: shows nothing."""
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def advance(self) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+    def show(self, d: float, g: float) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- several processes
+_DDP_CLASS: Any = None
+
+
+def data_parallel(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``net`` wrapped in :class:`DataParallelNet` (built once, so torch loads lazily)."""
+    global _DDP_CLASS
+    if _DDP_CLASS is None:
+        import torch
+        from torch.nn.parallel import DistributedDataParallel
+
+        class DataParallelNet(DistributedDataParallel):
+            """DDP for training forwards; the plain module for eval or no-grad forwards and for
+            state dicts (no ``module.`` prefix, no collective when one rank samples)."""
+
+            def forward(self, *args: Any, **kwargs: Any) -> Any:
+                if self.training and torch.is_grad_enabled():
+                    return super().forward(*args, **kwargs)
+                return self.module(*args, **kwargs)
+
+            def state_dict(self, *args: Any, **kwargs: Any) -> Any:
+                return self.module.state_dict(*args, **kwargs)
+
+            def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+                return self.module.load_state_dict(state_dict, strict=strict, assign=assign)
+
+        _DDP_CLASS = DataParallelNet
+    ids = [device.index] if device.type == "cuda" else None
+    return _DDP_CLASS(net, device_ids=ids, output_device=ids[0] if ids else None)
+
+
+def unwrap(net: Any) -> Any:
+    """The plain module inside a data-parallel wrapper (``net`` itself otherwise)."""
+    return net.module if _DDP_CLASS is not None and isinstance(net, _DDP_CLASS) else net
+
+
+def parameter_digest(nets: Sequence[torch.nn.Module]) -> str:
+    """SHA-256 of every parameter's name and bytes: equal on every rank when the ranks agree."""
+    import torch
+
+    digest = hashlib.sha256()
+    for net in nets:
+        for name, param in unwrap(net).named_parameters():
+            digest.update(name.encode())
+            data = param.detach().reshape(-1).cpu().contiguous().view(torch.uint8)
+            digest.update(data.numpy().tobytes())
+    return digest.hexdigest()
+
+
+class Distributed(Context):
+    """One rank of a data-parallel run, inside an initialised process group."""
+
+    def __init__(self, world_size: int, rank: int, local_rank: int, device: torch.device) -> None:
+        import torch.distributed as dist
+
+        self.world_size, self.rank, self.local_rank, self.device = world_size, rank, local_rank, device
+        self.is_main = rank == 0
+        self.dist = dist
+        # CPU-side collectives (stop flag, RNG states, checksums) go over gloo, also on nccl runs.
+        self.control = dist.new_group(backend="gloo")
+        self._verified: tuple[int, dict[str, Any]] | None = None
+
+    def select_device(self, name: str) -> torch.device:
+        return self.device
+
+    def shard(self) -> dict[str, int]:
+        return {"rank": self.rank, "world_size": self.world_size}
+
+    def prepare(self, trainer: Trainer) -> None:
+        import random
+
+        import torch
+
+        if trainer.config.sync_bn:
+            if self.device.type != "cuda":
+                raise ConfigError(SYNC_BN_NEEDS_CUDA)
+            trainer.generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(trainer.generator)
+            trainer.discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(trainer.discriminator)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is not needed when a module doesn't have any parameter")
+            trainer.generator = data_parallel(trainer.generator, self.device)
+            trainer.discriminator = data_parallel(trainer.discriminator, self.device)
+        # A 1-channel first conv gets gradients whose strides differ from DDP's buckets after the
+        # penalty's double backward: harmless (DDP copies), but torch warns on every rank.
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+        seed = rank_seed(trainer.config.seed, self.rank)
+        torch.manual_seed(seed)
+        random.seed(seed)
+
+    def restore(self, state: dict[str, Any], trainer: Trainer) -> None:
+        import random
+
+        import torch
+
+        from ganzoo.io import checkpoint
+        ranks = state.get("ranks") or {}
+        if int(ranks.get("world_size", 1)) == self.world_size and len(ranks.get("rng", [])) == self.world_size:
+            checkpoint.set_rng_state(ranks["rng"][self.rank])
+            return
+        if self.is_main:
+            _warn_world_change(int(ranks.get("world_size", 1)), self.world_size)
+        seed = rank_seed(trainer.config.seed, self.rank, "step", trainer.step)
+        torch.manual_seed(seed)
+        random.seed(seed)
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        total = values.clone()
+        self.dist.all_reduce(total)
+        return total / self.world_size
+
+    @contextlib.contextmanager
+    def agree(self, flag: ContextManager[Callable[[], bool]], step: Callable[[], int]) -> Iterator[Callable[[], bool]]:
+        import torch
+
+        with flag as local:
+            seen = {"step": None, "stop": False, "work": None, "buffer": None}
+
+            def agreed() -> bool:
+                # At the first call of each step: collect the previous step's vote (every rank's
+                # flag, max-reduced) and cast this step's. All ranks call this at the same steps.
+                if seen["step"] != step():
+                    seen["step"] = step()
+                    if seen["work"] is not None:
+                        seen["work"].wait()
+                        seen["stop"] = seen["stop"] or bool(seen["buffer"].item())
+                    seen["buffer"] = torch.tensor([int(local())], dtype=torch.int32)
+                    seen["work"] = self.dist.all_reduce(seen["buffer"], op=self.dist.ReduceOp.MAX, group=self.control, async_op=True)
+                return bool(seen["stop"])
+
+            yield agreed
+            if seen["work"] is not None:  # a clean finish: collect the last vote before leaving
+                seen["work"].wait()
+
+    def verify(self, trainer: Trainer) -> dict[str, Any]:
+        if self._verified is not None and self._verified[0] == trainer.step:
+            return self._verified[1]
+        digests: list[Any] = [None] * self.world_size
+        self.dist.all_gather_object(digests, parameter_digest([trainer.generator, trainer.discriminator]), group=self.control)
+        differ = [r for r, d in enumerate(digests) if d != digests[0]]
+        if differ:
+            kept = (f"the checkpoint of step {trainer.checkpoint_step} in {trainer.run_dir} is kept"
+                    if trainer.checkpoint_step is not None else "no checkpoint had been written yet")
+            raise RanksOutOfSync(
+                f"at step {trainer.step} rank(s) {', '.join(map(str, differ))} hold other weights than rank 0 "
+                f"(a bug in data-parallel training; please report it); {kept}"
+            )
+        result = {"world_size": self.world_size, "ranks_in_sync": True}
+        self._verified = (trainer.step, result)
+        return result
+
+    def checkpoint_state(self, state: dict[str, Any], trainer: Trainer) -> dict[str, Any]:
+        from ganzoo.io import checkpoint
+        self.verify(trainer)
+        states: list[Any] = [None] * self.world_size
+        self.dist.all_gather_object(states, checkpoint.rng_state(), group=self.control)
+        return {**state, "ranks": {"world_size": self.world_size, "rng": states}}
+
+    def writable(self, path: Path) -> str | Path:
+        return path if self.is_main else os.devnull
+
+
+def _device_for(name: str, local_rank: int) -> tuple[str, torch.device]:
+    """The process group backend and this rank's device for the run's ``--device``."""
+    import torch
+
+    from ganzoo.core.device import select_device
+
+    name = str(name or "auto")
+    check_device_name(name)
+    kind = ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else select_device(name).type
+    if kind == "cpu":
+        return "gloo", torch.device("cpu")
+    count = torch.cuda.device_count()
+    if local_rank >= count:
+        raise ConfigError(f"local rank {local_rank} has no CUDA device: this node has {count}; "
+                          f"start at most {count} processes per node (--nproc-per-node)")
+    return "nccl", torch.device("cuda", local_rank)
+
+
+_STORE: Any = None
+_SESSIONS = 0
+
+
+def _session_store() -> Any:
+    """torchrun's rendezvous store under a fresh prefix for each session of this process.
+
+    One process may train several times (the Python API in a torchrun script): the store is
+    joined once, and every process group gets keys of its own (the ranks count sessions alike),
+    so a new group never reads the addresses of the one destroyed before it.
+    """
+    import torch.distributed as dist
+
+    global _STORE, _SESSIONS
+    if _STORE is None:
+        _STORE, _, _ = next(dist.rendezvous("env://"))
+    _SESSIONS += 1
+    return dist.PrefixStore(f"ganzoo/session-{_SESSIONS}", _STORE)
+
+
+@contextlib.contextmanager
+def session(config: TrainConfig) -> Iterator[Context]:
+    """The processes of this run: :data:`SINGLE`, or an initialised process group that is
+    destroyed again at the end (also after errors). A group the caller initialised is used and
+    left alone."""
+    world = env_world()
+    if world is None:
+        yield SINGLE
+        return
+    import torch
+    import torch.distributed as dist
+
+    world_size, rank, local_rank = world
+    check_world(config.batch_size, world_size)
+    backend, device = _device_for(config.device, local_rank)
+    owned = not dist.is_initialized()
+    if owned:
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group(backend, store=_session_store(), rank=rank, world_size=world_size,
+                                device_id=device if device.type == "cuda" else None)
+    elif dist.get_world_size() != world_size or dist.get_rank() != rank:
+        raise ConfigError(f"the initialised process group has {dist.get_world_size()} ranks (this is {dist.get_rank()}), "
+                          f"but WORLD_SIZE={world_size} and RANK={rank}")
+    context = Distributed(world_size, rank, local_rank, device)
+    ok = False
+    try:
+        yield context
+        ok = True
+    finally:
+        try:
+            if ok:  # let rank 0 finish writing before any process returns
+                dist.barrier(group=context.control)
+        finally:
+            dist.destroy_process_group(context.control)
+            if owned:
+                dist.destroy_process_group()
+
+
+# ---------------------------------------------------------------- ganzoo run --nproc N
+def strip_nproc(argv: Sequence[str]) -> list[str]:
+    """``argv`` without ``--nproc N`` / ``--nproc=N`` (or an abbreviation argparse accepts)."""
+    out: list[str] = []
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        name, eq, _ = token.partition("=")
+        if len(name) >= 4 and "--nproc".startswith(name):
+            skip = not eq
+            continue
+        out.append(token)
+    return out
+
+
+def check_device_name(name: str | None) -> None:
+    """Refuse a ``--device`` that data-parallel runs cannot use (torch-free, for the launcher too)."""
+    name = str(name or "auto")
+    if name.startswith("cuda:"):
+        raise ConfigError(f"with several processes each one uses cuda:LOCAL_RANK; pass --device cuda, not {name!r}")
+    if name not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"data-parallel training runs on cpu or cuda devices, not {name!r}; pass --device auto, cpu or cuda")
+
+
+def launch_cli(args: Any, overrides: dict[str, Any]) -> int:
+    """``ganzoo run --nproc N ...``: check the run here (one line, exit 2, before any process
+    starts), fix its run folder, then :func:`launch` the same command under torchrun."""
+    from ganzoo.core.config import resolve_config
+    from ganzoo.plugin.discovery import get_registry
+    from ganzoo.io.run_folder import check_new_run_dir, default_run_dir, read_config
+
+    if env_world() is not None:
+        raise ConfigError("--nproc starts its own processes; leave it out when torchrun starts them")
+    argv = strip_nproc(args.argv)
+    if args.resume:
+        if args.model:
+            raise GanzooError("give either a model or --resume RUN_DIR, not both")
+        extra = sorted(set(overrides) - {"steps", "device"})
+        if extra:
+            raise ConfigError(f"a resumed run keeps its settings; only steps and device can change, not {', '.join(extra)}")
+        config = read_config(args.resume)
+        config = replace(config, steps=overrides.get("steps") or config.steps, device=overrides.get("device") or config.device)
+        config.validate()
+    else:
+        if not args.model:
+            raise GanzooError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
+        config = resolve_config(get_registry(), args.model, overrides)
+        if args.out:
+            check_new_run_dir(args.out)
+        else:  # decided once, here: every process must write to the same folder
+            argv += ["--out", str(default_run_dir(config.model, config.dataset))]
+    check_world(config.batch_size, args.nproc)
+    check_device_name(config.device)
+    if config.sync_bn and (config.device == "cpu" or not _cuda_available()):
+        raise ConfigError(SYNC_BN_NEEDS_CUDA)
+    return launch(args.nproc, argv)
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def launch_command(nproc: int, argv: Sequence[str]) -> list[str]:
+    """The ``torch.distributed.run`` command line that runs ``ganzoo ARGV`` in ``nproc`` processes."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+            "-m", "ganzoo", *strip_nproc(argv)]
+
+
+def launch(nproc: int, argv: Sequence[str]) -> int:
+    """Run ``ganzoo ARGV`` in ``nproc`` processes under torchrun; its exit code, or 130 after Ctrl-C.
+
+    torchrun starts in its own session, so a terminal Ctrl-C reaches it once, from here: it
+    forwards SIGINT to the workers, which checkpoint at the same step and stop. Later Ctrl-Cs
+    are not forwarded (torchrun kills workers that take longer than its shutdown timeout).
+    """
+    proc = subprocess.Popen(launch_command(nproc, argv), start_new_session=True)
+    received: list[int] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        if not received:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signum)
+            print("ganzoo: stopping: the processes save a checkpoint at their next step", file=sys.stderr, flush=True)
+        received.append(signum)
+
+    main_thread = threading.current_thread() is threading.main_thread()  # only there can signals be caught
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    try:
+        code = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received and code != 0:
+        return 130
+    return code

@@ -1,0 +1,132 @@
+"""Paired datasets: ``paired:PATH`` (side-by-side A|B or folders A/ and B/) and ``edges2photos``."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+
+from ganzoo.data.datasets import BatchStream, load_dataset
+from ganzoo.errors import DataError
+from ganzoo.plugin.discovery import get_registry
+
+RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 160, 0)
+
+
+def load(name, size=16):
+    return load_dataset(get_registry(), name, size)
+
+
+def side_by_side(path, left, right, size=(24, 20), mode="RGB"):
+    """A pix2pix-style image: ``left`` fills the A half, ``right`` the B half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = Image.new(mode, (2 * size[0], size[1]), left)
+    img.paste(Image.new(mode, size, right), (size[0], 0))
+    img.save(path)
+
+
+def solid(path, color, size=(20, 24), mode="RGB"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, color).save(path)
+
+
+def mean_colour(images):
+    return images.float().mean(dim=(2, 3)).round()
+
+
+def test_side_by_side_halves_become_inputs_and_targets(tmp_path):
+    side_by_side(tmp_path / "train" / "1.png", RED, BLUE)
+    side_by_side(tmp_path / "train" / "2.jpg", GREEN, RED)
+    side_by_side(tmp_path / "val" / "3.png", BLUE, BLUE)  # PATH/train wins over the other splits
+    ds = load(f"paired:{tmp_path}")
+    assert ds.inputs.shape == ds.images.shape == (2, 3, 16, 16)
+    assert ds.inputs.dtype == ds.images.dtype == torch.uint8 and ds.labels is None
+    assert mean_colour(ds.inputs[:1]).tolist() == [list(RED)]
+    assert mean_colour(ds.images[:1]).tolist() == [list(BLUE)]
+    assert (mean_colour(ds.inputs[1:]) - torch.tensor(GREEN)).abs().max() < 4  # JPEG
+    batch, condition = next(BatchStream(ds, 2, torch.device("cpu"), seed=0))
+    assert batch.shape == condition.shape == (2, 3, 16, 16)
+    assert set(batch[:, 2].mean(dim=(1, 2)).round().tolist()) <= {1.0, -1.0}
+
+
+def test_side_by_side_folder_without_splits(tmp_path):
+    side_by_side(tmp_path / "a.png", RED, BLUE)
+    ds = load(f"paired:{tmp_path}")
+    assert mean_colour(ds.inputs).tolist() == [list(RED)] and mean_colour(ds.images).tolist() == [list(BLUE)]
+
+
+def test_a_and_b_folders_pair_by_name_and_pick_channels_per_side(tmp_path):
+    # Sorted A and B listings would pair 1 with 1 and 2 with 2 either way; the extensions
+    # differ, the grey levels tell which A went with which B.
+    for name, grey, colour in (("1", 40, RED), ("2", 200, BLUE)):
+        solid(tmp_path / "A" / f"{name}.png", grey, mode="L")
+        solid(tmp_path / "B" / f"{name}.bmp", colour)
+    ds = load(f"paired:{tmp_path}")
+    assert ds.inputs.shape == (2, 1, 16, 16) and ds.images.shape == (2, 3, 16, 16)
+    assert mean_colour(ds.inputs).flatten().tolist() == [40, 200]
+    assert mean_colour(ds.images).tolist() == [list(RED), list(BLUE)]
+
+
+def test_rgb_files_with_grey_content_count_as_grey(tmp_path):
+    side_by_side(tmp_path / "1.png", (90, 90, 90), RED)
+    ds = load(f"paired:{tmp_path}")
+    assert ds.inputs.shape[1] == 1 and ds.images.shape[1] == 3
+    assert ds.inputs.unique().tolist() == [90]
+
+
+def test_mismatched_names_list_the_unmatched(tmp_path):
+    for name in ("x", "y", "z"):
+        solid(tmp_path / "A" / f"{name}.png", RED)
+    solid(tmp_path / "B" / "x.png", BLUE)
+    solid(tmp_path / "B" / "w.png", BLUE)
+    with pytest.raises(DataError, match=r"2 in .*A' have no partner in .*B' \(y, z\); 1 in .*B' .* \(w\)"):
+        load(f"paired:{tmp_path}")
+
+
+@pytest.mark.parametrize("layout", ["side-by-side", "folders"])
+def test_too_small_images_are_refused_naming_the_file(tmp_path, layout):
+    if layout == "side-by-side":
+        side_by_side(tmp_path / "big.png", RED, BLUE, size=(20, 20))
+        side_by_side(tmp_path / "small.png", RED, BLUE, size=(12, 20))
+        match = r"left half \(A\) of '.*small\.png' is 12x20, smaller than the image size 16"
+    else:
+        solid(tmp_path / "A" / "p.png", RED)
+        solid(tmp_path / "B" / "p.png", BLUE, size=(30, 10))
+        match = r"B/p\.png' is 30x10, smaller than the image size 16"
+    with pytest.raises(DataError, match=match):
+        load(f"paired:{tmp_path}")
+
+
+def test_odd_width_is_refused_naming_the_file(tmp_path):
+    solid(tmp_path / "odd.png", RED, size=(41, 20))
+    with pytest.raises(DataError, match=r"'.*odd\.png' is 41 pixels wide, an odd number"):
+        load(f"paired:{tmp_path}")
+
+
+def test_missing_and_empty_folders(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load(f"paired:{tmp_path / 'nope'}")
+    with pytest.raises(DataError, match="holds no images; expected either side-by-side"):
+        load(f"paired:{tmp_path}")
+    solid(tmp_path / "A" / "1.png", RED)
+    with pytest.raises(DataError, match="has no partner folder"):
+        load(f"paired:{tmp_path}")
+    with pytest.raises(DataError, match="needs an argument: --dataset paired:PATH"):
+        load("paired")
+
+
+def test_edges2photos_demo_is_deterministic_edge_photo_pairs():
+    spec = get_registry().dataset("edges2photos")
+    assert spec.image_size == 64 and not spec.labelled and not spec.argument
+    ds = load("edges2photos", 64)
+    assert ds.images.shape == (600, 3, 64, 64) and ds.inputs.shape == (600, 1, 64, 64)
+    assert ds.images.dtype == ds.inputs.dtype == torch.uint8
+    again = load("edges2photos", 64)
+    assert torch.equal(ds.images, again.images) and torch.equal(ds.inputs, again.inputs)
+    # Crops differ from one another; edge maps are mostly white with dark lines.
+    assert len({tuple(m.tolist()) for m in mean_colour(ds.images)}) > 500
+    assert ds.inputs.float().mean() > 150 and (ds.inputs < 64).any()
+    # The edges follow the photo: flat crops (sky) have nearly no edges, busy ones many.
+    flatness = ds.images.float().std(dim=(1, 2, 3))
+    darkness = 255 - ds.inputs.float().mean(dim=(1, 2, 3))
+    assert torch.corrcoef(torch.stack([flatness, darkness]))[0, 1] > 0.5
