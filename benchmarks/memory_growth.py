@@ -59,7 +59,7 @@ def main() -> int:
     from ganzoo.core.config import resolve_config
     from ganzoo.errors import GanzooError
     from ganzoo.plugin.discovery import get_registry
-    from ganzoo.train.trainer import Trainer
+    from ganzoo.training.trainer import Trainer
 
     torch.set_num_threads(args.threads)
     marks: list[tuple[int, float]] = []

@@ -256,7 +256,7 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
         from ganzoo.errors import GanzooError
         from ganzoo.core.model import count_parameters
         from ganzoo.plugin.discovery import get_registry
-        from ganzoo.train.trainer import Trainer
+        from ganzoo.training.trainer import Trainer
 
         per_step = case.batch * case.n_critic
         clocks: list[Windows] = []

@@ -11,7 +11,7 @@ from ganzoo.plugin.discovery import get_registry
 
 if TYPE_CHECKING:
     from ganzoo.core.model import GanModel
-    from ganzoo.train.trainer import RunResult
+    from ganzoo.training.trainer import RunResult
 
 
 def list_models(pattern: str | None = None) -> list[str]:
@@ -65,7 +65,7 @@ def train(
     """Train ``model`` (``train("dcgan", dataset="digits", steps=500)``) or continue a run
     (``train(resume="runs/dcgan-digits", steps=3000)``). Returns a :class:`RunResult`."""
     from ganzoo.io.run_folder import default_run_dir
-    from ganzoo.train.trainer import Trainer
+    from ganzoo.training.trainer import Trainer
 
     if resume is not None:
         if model is not None:

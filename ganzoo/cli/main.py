@@ -258,7 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sync_bn:
         overrides["sync_bn"] = True
     overrides.update(_parse_set(args.set))
-    from ganzoo.train.distributed import is_main_process, launch_cli
+    from ganzoo.training.distributed import is_main_process, launch_cli
 
     if args.nproc and args.nproc > 1:  # re-run this command in N processes under torchrun
         return launch_cli(args, overrides)

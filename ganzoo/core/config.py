@@ -9,10 +9,12 @@ did-you-mean), never silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, RunFolderError
+from ganzoo.io import run_folder
 from ganzoo.plugin.registry import Registry, suggest
 from ganzoo.core.tasks import needs_labels
 
@@ -90,6 +92,19 @@ class TrainConfig:
         if "betas" in values:
             values["betas"] = tuple(values["betas"])
         return cls(**values)
+
+    @classmethod
+    def from_run_dir(cls, run_dir: str | os.PathLike) -> TrainConfig:
+        """The config a run folder was trained with (its ``config.json``)."""
+        data = run_folder.read_config(run_dir)
+        try:
+            return cls.from_dict(data)
+        except (ValueError, TypeError) as exc:
+            raise RunFolderError(f"{run_folder.config_path(run_dir)} is not a readable run config: {exc}") from None
+
+    def save(self, run_dir: str | os.PathLike) -> None:
+        """Write ``config.json`` into the run folder (atomically)."""
+        run_folder.write_config(run_dir, self.to_dict())
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every", "num_samples",

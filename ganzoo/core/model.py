@@ -11,7 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.io import weights
+from ganzoo.io import run_folder, weights
+from ganzoo.io.run_folder import WEIGHT_FILES
 from ganzoo._version import __version__
 from ganzoo.core.device import select_device
 from ganzoo.errors import ConfigError, WeightsError
@@ -19,7 +20,6 @@ from ganzoo.plugin.registry import Registry
 from ganzoo.plugin.specs import resolve
 from ganzoo.core.tasks import adapter_for
 
-WEIGHT_FILES = {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors"}
 
 
 @dataclass
@@ -272,9 +272,7 @@ def load(registry: Registry, path: str | os.PathLike, device: str = "auto") -> G
     samples), else its ``generator.safetensors``. Name the file to load the other."""
     path = Path(path)
     if path.is_dir():
-        from ganzoo.train.ema import FILE_NAME as EMA_FILE
-
-        path = path / EMA_FILE if (path / EMA_FILE).is_file() else path / WEIGHT_FILES["generator"]
+        path = run_folder.generator_file(path)
     meta = weights.read_metadata(path)
     card = ModelCard.from_metadata(meta, path)
     role = meta.get("role", "generator")

@@ -16,9 +16,10 @@ from typing import Any
 import torch
 
 from ganzoo.errors import RunFolderError
+from ganzoo.io.run_folder import CHECKPOINT_FILE
 from ganzoo.io.weights import read_tensors, save_tensors
 
-FILE_NAME = "checkpoint.safetensors"
+FILE_NAME = CHECKPOINT_FILE
 _SKELETON = "ganzoo.checkpoint"
 _TENSOR = "__tensor__"
 

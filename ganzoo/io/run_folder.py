@@ -1,4 +1,16 @@
-"""Run folders: created fresh, never silently reused."""
+"""Run folders: every file name a run leaves, created fresh, never silently reused.
+
+The one place that knows the layout of a run folder::
+
+    config.json                  the resolved TrainConfig (``ganzoo run --resume`` reads it)
+    metrics.jsonl                one JSON object per logged step, evaluation or class report
+    checkpoint.safetensors       the full training state, replaced atomically
+    generator.safetensors        the final weights, self-describing (``ganzoo.load``)
+    discriminator.safetensors
+    generator.ema.safetensors    the averaged generator (``--ema``)
+    generator.best.safetensors   the best generator by ``--eval-every``
+    samples/step-NNNNNN.png      sample grids
+"""
 
 from __future__ import annotations
 
@@ -7,11 +19,32 @@ import os
 import re
 from pathlib import Path
 
-from ganzoo.io.atomic import write_text
-from ganzoo.core.config import TrainConfig
+from typing import Any
+
 from ganzoo.errors import RunFolderError
+from ganzoo.io.atomic import write_text
 
 CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.jsonl"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+GENERATOR_FILE = "generator.safetensors"
+DISCRIMINATOR_FILE = "discriminator.safetensors"
+EMA_GENERATOR_FILE = "generator.ema.safetensors"
+BEST_GENERATOR_FILE = "generator.best.safetensors"
+SAMPLES_DIR = "samples"
+#: The final weights by role, as :meth:`ganzoo.core.model.GanModel.save` writes them.
+WEIGHT_FILES = {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE}
+
+
+def sample_grid_path(run_dir: str | os.PathLike, step: int) -> Path:
+    return Path(run_dir) / SAMPLES_DIR / f"step-{step:06d}.png"
+
+
+def generator_file(run_dir: str | os.PathLike) -> Path:
+    """The generator ``ganzoo.load(RUN_DIR)`` picks: the averaged one when the run kept it
+    (``--ema``; usually the better samples), else the live one."""
+    run_dir = Path(run_dir)
+    return run_dir / EMA_GENERATOR_FILE if (run_dir / EMA_GENERATOR_FILE).is_file() else run_dir / GENERATOR_FILE
 
 
 def default_run_dir(model: str, dataset: str, root: str | os.PathLike = "runs") -> Path:
@@ -40,19 +73,36 @@ def create_run_dir(path: str | os.PathLike) -> Path:
     """Create a new, empty run folder; an existing non-empty one is refused."""
     path = check_new_run_dir(path)
     path.mkdir(parents=True, exist_ok=True)
-    (path / "samples").mkdir(exist_ok=True)
+    (path / SAMPLES_DIR).mkdir(exist_ok=True)
     return path
 
 
-def write_config(path: Path, config: TrainConfig) -> None:
-    write_text(path / CONFIG_FILE, json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+def config_path(run_dir: str | os.PathLike) -> Path:
+    return Path(run_dir) / CONFIG_FILE
 
 
-def read_config(path: str | os.PathLike) -> TrainConfig:
+def write_config(path: str | os.PathLike, config: dict[str, Any]) -> None:
+    write_text(Path(path) / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """The run's ``config.json`` as a dict (``TrainConfig.from_run_dir`` builds the config)."""
     file = Path(path) / CONFIG_FILE
     if not file.is_file():
         raise RunFolderError(f"{path} is not a ganzoo run folder (no {CONFIG_FILE})")
     try:
-        return TrainConfig.from_dict(json.loads(file.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as exc:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
         raise RunFolderError(f"{file} is not a readable run config: {exc}") from None
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{file} is not a readable run config: expected a JSON object")
+    return data
+
+
+def truncate_metrics(run_dir: str | os.PathLike, step: int) -> None:
+    """Drop the metric lines logged after the checkpoint a run resumes from."""
+    path = Path(run_dir) / METRICS_FILE
+    if not path.is_file():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    write_text(path, "".join(line + "\n" for line in kept))

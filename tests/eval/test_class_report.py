@@ -14,7 +14,7 @@ from ganzoo.data.datasets import load_dataset
 from ganzoo.errors import ConfigError
 from ganzoo.plugin.discovery import get_registry
 
-from tests.train.test_trainer import TINY
+from tests.training.test_trainer import TINY
 
 
 @pytest.fixture(scope="module")

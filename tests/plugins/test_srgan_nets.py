@@ -7,9 +7,9 @@ import torch
 import torchvision
 from torch import nn
 
-from ganzoo.train import perceptual
+from ganzoo.training import perceptual
 from ganzoo.errors import ConfigError, WeightsError
-from ganzoo.train.perceptual import LAYERS, VGGContent, layer_index
+from ganzoo.training.perceptual import LAYERS, VGGContent, layer_index
 from ganzoo_plugins.srgan.nets import POOL_GRID, Discriminator, Generator, build
 
 DEFAULTS = {"scale": 4, "channels": 3, "image_size": 96, "n_blocks": 16, "width": 64, "ndf": 64}

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     import torch
 
     from ganzoo.core.config import TrainConfig
-    from ganzoo.train.trainer import Trainer
+    from ganzoo.training.trainer import Trainer
 
 
 SYNC_BN_NEEDS_CUDA = "--sync-bn needs CUDA devices (torch's SyncBatchNorm refuses CPU modules); leave it out on CPU"
@@ -170,7 +170,7 @@ class Context:
         return path
 
     def weight_paths(self, run_dir: Path) -> dict[str, Path]:
-        from ganzoo.core.model import WEIGHT_FILES
+        from ganzoo.io.run_folder import WEIGHT_FILES
 
         return {role: Path(run_dir) / name for role, name in WEIGHT_FILES.items()}
 
@@ -474,7 +474,8 @@ def launch_cli(args: Any, overrides: dict[str, Any]) -> int:
     starts), fix its run folder, then :func:`launch` the same command under torchrun."""
     from ganzoo.core.config import resolve_config
     from ganzoo.plugin.discovery import get_registry
-    from ganzoo.io.run_folder import check_new_run_dir, default_run_dir, read_config
+    from ganzoo.core.config import TrainConfig
+    from ganzoo.io.run_folder import check_new_run_dir, default_run_dir
 
     if env_world() is not None:
         raise ConfigError("--nproc starts its own processes; leave it out when torchrun starts them")
@@ -485,7 +486,7 @@ def launch_cli(args: Any, overrides: dict[str, Any]) -> int:
         extra = sorted(set(overrides) - {"steps", "device"})
         if extra:
             raise ConfigError(f"a resumed run keeps its settings; only steps and device can change, not {', '.join(extra)}")
-        config = read_config(args.resume)
+        config = TrainConfig.from_run_dir(args.resume)
         config = replace(config, steps=overrides.get("steps") or config.steps, device=overrides.get("device") or config.device)
         config.validate()
     else:

@@ -7,10 +7,10 @@ import torch
 
 import ganzoo
 from ganzoo.io import checkpoint
-from ganzoo.train.content import build_content
+from ganzoo.training.content import build_content
 from ganzoo.errors import ConfigError
 
-from tests.train.test_trainer import TINY
+from tests.training.test_trainer import TINY
 
 
 def test_l1_and_mse_values():

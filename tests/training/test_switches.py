@@ -14,11 +14,11 @@ import ganzoo
 from ganzoo.io import checkpoint
 from ganzoo.io import weights
 from ganzoo.core.config import TrainConfig, resolve_config
-from ganzoo.train.ema import EMA
+from ganzoo.training.ema import EMA
 from ganzoo.errors import ConfigError
 from ganzoo.plugin.discovery import get_registry
-from ganzoo.train.speed import Precision, to_channels_last
-from ganzoo.train.trainer import Trainer
+from ganzoo.training.speed import Precision, to_channels_last
+from ganzoo.training.trainer import Trainer
 
 from tests.helpers import run_cli
 

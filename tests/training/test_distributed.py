@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from ganzoo.io import checkpoint
-from ganzoo.train import distributed
+from ganzoo.training import distributed
 from ganzoo.io import weights
 from ganzoo.data.datasets import BatchStream, ImageDataset
 from ganzoo.errors import ConfigError
@@ -203,7 +203,7 @@ def _worker(out: Path) -> None:
 
     from ganzoo.core.config import resolve_config
     from ganzoo.plugin.discovery import get_registry
-    from ganzoo.train.trainer import Trainer
+    from ganzoo.training.trainer import Trainer
     from ganzoo_plugins.losses.wgan_gp import WGANGPLoss, gradient_penalty, interpolate
 
     rank = int(os.environ["RANK"])

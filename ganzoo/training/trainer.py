@@ -24,15 +24,14 @@ import torch
 from torch import nn
 
 from ganzoo.io import checkpoint
-from ganzoo.train import distributed
-from ganzoo.train import speed as precision
+from ganzoo.training import distributed
+from ganzoo.training import speed as precision
 from ganzoo.io import run_folder as runs
 from ganzoo.core.config import TrainConfig, check_image_size
 from ganzoo.eval.class_report import ClassReport
-from ganzoo.train.content import build_content
+from ganzoo.training.content import build_content
 from ganzoo.data.datasets import BatchStream, ImageDataset, as_float, load_dataset, split_holdout
-from ganzoo.train.ema import EMA
-from ganzoo.train.ema import FILE_NAME as EMA_FILE
+from ganzoo.training.ema import EMA
 from ganzoo.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from ganzoo.io.images import save_grid
 from ganzoo.core.losses import Loss
@@ -43,8 +42,8 @@ from ganzoo.plugin.specs import resolve
 from ganzoo.core.tasks import adapter_for
 from ganzoo.io.weights import save_module
 
-METRICS_FILE = "metrics.jsonl"
-BEST_FILE = "generator.best.safetensors"
+METRICS_FILE = runs.METRICS_FILE
+BEST_FILE = runs.BEST_GENERATOR_FILE
 #: What "best" means for ``--eval-every``: the first of these metrics the evaluation gives.
 BEST_BY = (("fd_digits", min), ("fid", min), ("psnr", max))
 
@@ -94,7 +93,7 @@ class Trainer:
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, device: str | None = None, **kwargs: Any) -> Trainer:
         """A trainer that continues the run in ``run_dir`` (optionally to more ``steps``)."""
-        config = runs.read_config(run_dir)
+        config = TrainConfig.from_run_dir(run_dir)
         config = replace(config, steps=steps or config.steps, device=device or config.device)
         config.validate()
         return cls(config, run_dir, resume=True, **kwargs)
@@ -370,7 +369,7 @@ class Trainer:
     def _fit(self) -> RunResult:
         cfg = self.config
         if self.resume:
-            runs.read_config(self.run_dir)
+            TrainConfig.from_run_dir(self.run_dir)
         else:
             runs.check_new_run_dir(self.run_dir)
         self._setup()  # every check of data, nets and settings happens here, before the folder exists
@@ -384,9 +383,9 @@ class Trainer:
             if self.step >= cfg.steps:
                 raise ConfigError(f"{self.run_dir} finished at step {self.step}; pass --steps N with N > {self.step} to train on")
             if self.dist.is_main:
-                _truncate_metrics(self.run_dir / METRICS_FILE, self.step)
+                runs.truncate_metrics(self.run_dir, self.step)
         if self.dist.is_main:  # rank 0 alone writes the run folder
-            runs.write_config(self.run_dir, cfg)
+            cfg.save(self.run_dir)
             (self.run_dir / "samples").mkdir(exist_ok=True)
 
         images_per_step = cfg.batch_size * cfg.n_critic
@@ -464,7 +463,7 @@ class Trainer:
         ema_path = None
         if self.ema is not None and self.dist.is_main:  # the averaged generator, described like the live one plus its decay
             meta = model.card.metadata("generator", num_params=count_parameters(self.ema.module), training=cfg.to_dict(), ema=cfg.ema)
-            ema_path = save_module(self.ema.module, self.run_dir / EMA_FILE, meta)
+            ema_path = save_module(self.ema.module, self.run_dir / runs.EMA_GENERATOR_FILE, meta)
         return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], {**logged, **self.last_eval},
                          self.elapsed, ema_path)
 
@@ -486,14 +485,6 @@ class Trainer:
 def _headline(scores: dict[str, float]) -> str:
     keys = [k for k in ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy", "psnr", "ssim", "l1") if k in scores]
     return ", ".join(f"{k} {scores[k]:.4g}" for k in keys)
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop the metric lines logged after the checkpoint a run resumes from."""
-    if not path.is_file():
-        return
-    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and json.loads(line)["step"] <= step]
-    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
 
 @contextlib.contextmanager

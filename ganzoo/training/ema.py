@@ -23,8 +23,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganzoo.io.run_folder import EMA_GENERATOR_FILE
+
 #: Where a run writes the averaged generator, beside ``generator.safetensors``.
-FILE_NAME = "generator.ema.safetensors"
+FILE_NAME = EMA_GENERATOR_FILE
 
 
 class EMA:

@@ -32,7 +32,7 @@ class MSEContent(nn.Module):
 
 
 def _vgg(vgg_layer: str = "conv5_4", vgg_weights: str | None = None) -> nn.Module:
-    from ganzoo.train.perceptual import VGGContent
+    from ganzoo.training.perceptual import VGGContent
 
     return VGGContent(layer=vgg_layer, weights=vgg_weights)
 
