@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.core.config import resolve_config
+from ganzoo.core.config import OPTIONS, TrainConfig, resolve_config, resumed_config
+from ganzoo.errors import ConfigError
+from ganzoo.io.run_folder import default_run_dir
 from ganzoo.plugin.discovery import get_registry
 
 if TYPE_CHECKING:
@@ -54,6 +57,50 @@ def load(name_or_path: str | os.PathLike, device: str = "auto", *, progress: boo
     return load_model(registry, resolve_weights(name_or_path, progress=progress, registry=registry), device)
 
 
+#: The keywords of :func:`train` besides the architecture's and loss's settings: the run's own,
+#: then every training option (``ganzoo run``'s flags, the README's option table).
+TRAIN_KEYWORDS: tuple[str, ...] = ("model", "out", "resume", "progress", *OPTIONS)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A checked run, ready to train: its config (resolved once), its folder, and whether it
+    continues the run there. :func:`plan_run` makes one; :meth:`fit` trains it."""
+
+    config: TrainConfig
+    run_dir: Path
+    resume: bool = False
+
+    def fit(self, *, progress: bool | None = None) -> RunResult:
+        """Train to ``config.steps`` (a fresh run folder, or on from the checkpoint)."""
+        from ganzoo.training.trainer import Trainer  # imports torch: only once a run really starts
+
+        return Trainer(self.config, self.run_dir, resume=self.resume, progress=progress).fit()
+
+
+def plan_run(
+    model: str | None = None,
+    *,
+    out: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+    **overrides: Any,
+) -> RunPlan:
+    """Check what to train and resolve its config, before anything is written: a ``model`` with
+    ``overrides`` (into ``out``, default ``runs/MODEL-DATASET[-N]``), or a run folder to
+    ``resume`` (which may change only its steps and device). The one place these rules live, for
+    :func:`train`, ``ganzoo run`` and its ``--nproc`` launcher."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if resume is not None:
+        if model is not None:
+            raise ConfigError("give either a model or --resume RUN_DIR, not both")
+        return RunPlan(resumed_config(resume, **overrides), Path(resume), resume=True)
+    if model is None:
+        raise ConfigError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
+    config = resolve_config(get_registry(), model, overrides)
+    run_dir = Path(out) if out is not None else default_run_dir(config.model, config.dataset)
+    return RunPlan(config, run_dir)
+
+
 def train(
     model: str | None = None,
     *,
@@ -63,23 +110,8 @@ def train(
     **overrides: Any,
 ) -> RunResult:
     """Train ``model`` (``train("dcgan", dataset="digits", steps=500)``) or continue a run
-    (``train(resume="runs/dcgan-digits", steps=3000)``). Returns a :class:`RunResult`."""
-    from ganzoo.io.run_folder import default_run_dir
-    from ganzoo.training.trainer import Trainer
+    (``train(resume="runs/dcgan-digits", steps=3000)``). Returns a :class:`RunResult`.
 
-    if resume is not None:
-        if model is not None:
-            overrides.setdefault("model", model)
-        extra = sorted(set(overrides) - {"steps", "device"})
-        if extra:
-            from ganzoo.errors import ConfigError
-
-            raise ConfigError(f"a resumed run keeps its settings; only steps and device can change, not {', '.join(extra)}")
-        return Trainer.from_run_dir(resume, progress=progress, **overrides).fit()
-    if model is None:
-        from ganzoo.errors import ConfigError
-
-        raise ConfigError("name a model to train (ganzoo list shows them) or a run folder to resume")
-    config = resolve_config(get_registry(), model, overrides)
-    run_dir = Path(out) if out is not None else default_run_dir(config.model, config.dataset)
-    return Trainer(config, run_dir, progress=progress).fit()
+    The keywords are :data:`TRAIN_KEYWORDS`; any other one must be a setting of the model's
+    architecture or loss (``ngf=32``)."""
+    return plan_run(model, out=out, resume=resume, **overrides).fit(progress=progress)

@@ -10,71 +10,99 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from ganzoo.errors import ConfigError, RunFolderError
 from ganzoo.io import run_folder
 from ganzoo.plugin.registry import Registry, suggest
+from ganzoo.core.options import Option, option, options_of
 from ganzoo.core.tasks import needs_labels
 
 OPTIMIZERS = ("adam", "rmsprop")
-#: Number formats of the forward passes (see :mod:`ganzoo.precision`).
+#: Number formats of the forward passes (see :mod:`ganzoo.training.speed`).
 PRECISIONS = ("fp32", "bf16", "fp16")
+#: Settings the content terms understand (``--set vgg_layer=conv2_2``); the one list of them.
+CONTENT_KEYS = frozenset({"vgg_layer", "vgg_weights"})
+
+
+def _is_decay(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and (value == 0 or 0 < value < 1)
+
+
+def _are_betas(value: Any) -> bool:
+    return len(value) == 2 and all(0 <= b < 1 for b in value)
 
 
 @dataclass
 class TrainConfig:
-    """Everything a run needs; saved as ``config.json`` in the run folder and in the weights."""
+    """Everything a run needs; saved as ``config.json`` in the run folder and in the weights.
+
+    Each user-settable field is declared with :func:`~ganzoo.core.options.option`: its help,
+    check and ``ganzoo run`` flag are written there once and derived everywhere else.
+    """
 
     model: str
     architecture: str = ""
-    loss: str = ""
-    dataset: str = "digits"
-    #: Generator steps; each takes ``n_critic`` discriminator steps first.
-    steps: int = 1000
-    batch_size: int = 64
-    n_critic: int = 1
-    optimizer: str = "adam"
-    lr: float = 2e-4
-    #: Discriminator learning rate; ``None`` means the same as ``lr``.
-    lr_d: float | None = None
-    betas: tuple[float, float] = (0.5, 0.999)
-    seed: int = 0
-    device: str = "auto"
-    log_every: int = 10
-    sample_every: int = 250
-    checkpoint_every: int = 250
-    num_samples: int = 64
-    #: Steps between mode-collapse reports (0: none); needs a labelled dataset.
-    class_report_every: int = 0
-    #: Steps between quality evaluations (``ganzoo eval``'s metrics; 0: none); the best
-    #: generator so far is kept as ``generator.best.safetensors``.
-    eval_every: int = 0
-    class_report_samples: int = 1000
-    #: A content term added to the generator loss (``l1``, ``mse``, ``vgg``; "" for none),
-    #: its weight, and the weight of the adversarial term (SRGAN: 1e-3).
-    content: str = ""
-    content_weight: float = 1.0
-    adversarial_weight: float = 1.0
-    #: Generator-only steps with the content term before adversarial training (SRResNet).
-    pretrain_steps: int = 0
-    #: Speed switches (:mod:`ganzoo.precision`): autocast dtype (``fp32``: none, ``bf16``,
-    #: ``fp16`` with loss scaling), ``torch.compile`` of both nets, channels-last memory format.
-    precision: str = "fp32"
-    compile: bool = False
-    channels_last: bool = False
-    #: Decay of the generator's exponential moving average (:mod:`ganzoo.ema`); 0: none.
-    ema: float = 0.0
-    #: Data-parallel runs (:mod:`ganzoo.distributed`): batch norm over the global batch (CUDA),
-    #: and the number of processes of the latest launch (recorded, not set: torchrun decides).
-    sync_bn: bool = False
+    loss: str = option("", help="train with another registered loss (`ganzoo list --losses`)", metavar="NAME",
+                       shown_default="the model's")
+    dataset: str = option("digits", help="digits (default, offline), folder:PATH, mnist, fashion-mnist, cifar10 "
+                          "(`ganzoo list --datasets`)", metavar="D")
+    steps: int = option(1000, help="generator steps to train to; each takes --n-critic discriminator steps first "
+                        "(with --resume: train on to this step)", minimum=1, metavar="N", resumable=True)
+    batch_size: int = option(64, help="images per step (the global batch: N processes draw batch-size / N each)",
+                             minimum=1, metavar="N")
+    n_critic: int = option(1, help="discriminator steps per generator step", minimum=1, metavar="N")
+    optimizer: str = option("adam", help="optimizer of both nets", choices=OPTIMIZERS, flag=False, metavar="NAME")
+    lr: float = option(2e-4, help="learning rate (both nets unless --lr-d)", positive=True, metavar="LR")
+    lr_d: float | None = option(None, kind="number", help="discriminator learning rate", positive=True, metavar="LR",
+                                shown_default="same as `--lr`")
+    betas: tuple[float, float] = option((0.5, 0.999), help="the optimizer's betas (Adam), two numbers in [0, 1)",
+                                        valid=_are_betas, requirement="two numbers in [0, 1)", flag=False,
+                                        metavar="[B1,B2]")
+    seed: int = option(0, help="seed of the initial weights, the data order and the noise", metavar="N")
+    device: str = option("auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps", metavar="D",
+                         resumable=True)
+    log_every: int = option(10, help="steps between metrics.jsonl lines", minimum=1, metavar="N")
+    sample_every: int = option(250, help="steps between sample grids", minimum=1, metavar="N")
+    checkpoint_every: int = option(250, help="steps between checkpoints", minimum=1, metavar="N")
+    num_samples: int = option(64, help="images in each sample grid", minimum=1, metavar="N")
+    class_report_every: int = option(
+        0, help="every N steps, sort fresh samples into the real classes with a classifier trained on the data and "
+        "warn when a class vanishes (mode collapse); labelled datasets only; 0: never", minimum=0, metavar="N")
+    eval_every: int = option(
+        0, help="every N steps, measure quality as `ganzoo eval` does (FD-digits/FID, or held-out PSNR) into "
+        "metrics.jsonl and keep the best generator as generator.best.safetensors (with random numbers of its "
+        "own: the run's weights do not change); 0: never", minimum=0, metavar="N")
+    class_report_samples: int = option(1000, help="samples each class report sorts", minimum=1, flag=False,
+                                       metavar="N")
+    content: str = option("", help="content term added to the generator loss: l1, mse or vgg (image-to-image "
+                          "models)", metavar="TERM", shown_default="the model's")
+    content_weight: float = option(1.0, help="weight of the content term", minimum=0, flag=False, metavar="W")
+    adversarial_weight: float = option(1.0, help="weight of the adversarial term (SRGAN: 1e-3)", minimum=0,
+                                       flag=False, metavar="W")
+    pretrain_steps: int = option(0, help="generator-only steps on the content term before adversarial training "
+                                 "(SRResNet)", minimum=0, metavar="N")
+    precision: str = option("fp32", help="number format of the forward passes: fp32, bf16 or fp16 (autocast; fp16 "
+                            "adds loss scaling)", choices=PRECISIONS)
+    compile: bool = option(False, help="torch.compile both nets (slow start, faster steps)")
+    channels_last: bool = option(False, help="nets and image batches in channels-last memory format")
+    ema: float = option(0.0, help="keep an exponential moving average of the generator with this decay (e.g. "
+                        "0.999); samples, evaluation and generator.ema.safetensors use it; 0: none",
+                        valid=_is_decay, requirement="0 (off) or a decay strictly between 0 and 1 such as 0.999",
+                        noun="a decay such as 0.999",
+                        metavar="DECAY")
+    sync_bn: bool = option(False, help="data-parallel runs on CUDA: batch norm over the global batch "
+                           "(SyncBatchNorm)")
+    #: The number of processes of the latest launch (recorded, not set: torchrun decides).
     world_size: int = 1
-    data_root: str | None = None
-    download: bool = False
+    data_root: str | None = option(None, kind="text", help="where torchvision datasets live",
+                                   metavar="DIR", shown_default="`$GANZOO_HOME/data`")
+    download: bool = option(False, help="download a torchvision dataset if absent (nothing is downloaded unless "
+                            "you ask)")
     architecture_config: dict[str, Any] = field(default_factory=dict)
     loss_config: dict[str, Any] = field(default_factory=dict)
-    #: Settings of the content term (``vgg_layer``, ``vgg_weights``).
+    #: Settings of the content term (:data:`CONTENT_KEYS`).
     content_config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,52 +135,38 @@ class TrainConfig:
         run_folder.write_config(run_dir, self.to_dict())
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every", "num_samples",
-                     "class_report_every", "class_report_samples", "pretrain_steps", "eval_every"):
-            value = getattr(self, name)
-            least = 0 if name in ("class_report_every", "pretrain_steps", "eval_every") else 1
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise ConfigError(f"{name.replace('_', '-')} must be a whole number >= {least}, got {value!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}{suggest(self.optimizer, list(OPTIMIZERS))}")
-        for name in ("lr", "lr_d"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and value > 0):
-                raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {value!r}")
-        for name in ("content_weight", "adversarial_weight"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"{name.replace('_', '-')} must be a number >= 0, got {value!r}")
+        """Each option's declared check, then the checks that involve more than one field."""
+        for name, declared in OPTIONS.items():
+            declared.check(getattr(self, name))
         if self.pretrain_steps and not self.content:
             raise ConfigError("pretrain-steps trains the generator on its content term alone; name one with --content")
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ConfigError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
-        if not isinstance(self.sync_bn, bool):
-            raise ConfigError(f"sync-bn must be true or false, got {self.sync_bn!r}")
         if not isinstance(self.world_size, int) or isinstance(self.world_size, bool) or self.world_size < 1:
             raise ConfigError(f"world_size must be a whole number >= 1, got {self.world_size!r}")
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"unknown precision {self.precision!r}{suggest(str(self.precision), list(PRECISIONS))}; "
-                              f"use {', '.join(PRECISIONS)}")
-        for name in ("compile", "channels_last"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name.replace('_', '-')} must be true or false, got {getattr(self, name)!r}")
-        if isinstance(self.ema, bool) or not isinstance(self.ema, (int, float)) or not (self.ema == 0 or 0 < self.ema < 1):
-            raise ConfigError(f"ema must be 0 (off) or a decay strictly between 0 and 1 such as 0.999, got {self.ema!r}")
 
 
-TRAIN_KEYS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - {
-    "model",
-    "architecture",
-    "loss",
-    "architecture_config",
-    "loss_config",
-    "content_config",
-    "world_size",  # recorded by the trainer from torchrun's WORLD_SIZE, never set by hand
-}
+#: The declared options of :class:`TrainConfig`, by field name, in field order.
+OPTIONS: dict[str, Option] = options_of(TrainConfig)
 
-#: Settings the content terms understand (``--set vgg_layer=conv2_2``).
-CONTENT_KEYS = frozenset({"vgg_layer", "vgg_weights"})
+#: Keys a model's ``training`` and the user's overrides may set. ``loss`` is an option too, but
+#: it picks the loss spec (and its defaults) before the rest is resolved, so it is no training key.
+TRAIN_KEYS = frozenset(OPTIONS) - {"loss"}
+
+#: Options a resumed run may change; every other setting stays what the run was started with.
+RESUMABLE_KEYS = tuple(name for name, declared in OPTIONS.items() if declared.resumable)
+
+
+def resumed_config(run_dir: str | os.PathLike, **changes: Any) -> TrainConfig:
+    """The config of the run in ``run_dir``, with the :data:`RESUMABLE_KEYS` in ``changes``
+    (``None`` or 0 keeps the run's value), validated."""
+    refused = sorted(k for k, v in changes.items() if v is not None and k not in RESUMABLE_KEYS)
+    if refused:
+        typo = refused[0] if len(refused) == 1 and refused[0] not in OPTIONS else None
+        raise ConfigError(f"a resumed run keeps its settings; only {' and '.join(RESUMABLE_KEYS)} can change, "
+                          f"not {', '.join(refused)}{suggest(typo, list(RESUMABLE_KEYS)) if typo else ''}")
+    config = TrainConfig.from_run_dir(run_dir)
+    config = replace(config, **{k: v for k, v in changes.items() if v})
+    config.validate()
+    return config
 
 
 def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, Any] | None = None) -> TrainConfig:

@@ -9,13 +9,24 @@ This module imports torch only inside the methods, so that the configuration lay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import ConfigError
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+
+@dataclass
+class Showcase:
+    """The fixed inputs every sample grid of a run is drawn from, so grids compare across steps:
+    noise and labels, or held-out inputs with their targets."""
+
+    noise: Any = None
+    condition: Any = None
+    targets: Any = None
 
 
 class TaskAdapter:
@@ -77,6 +88,22 @@ class TaskAdapter:
         """The labels of ``n`` samples when the caller gives none (``None``: unconditional)."""
         raise NotImplementedError
 
+    def split(self, dataset: Any, seed: int) -> tuple[Any, Any]:
+        """``(training data, held-out examples)``. Models drawn from noise train on every image and
+        are judged against the real data's floor, so nothing is held out (None)."""
+        return dataset, None
+
+    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None) -> Showcase:
+        """Fixed noise (made on the CPU from ``seed``, so every device shows the same grid) and labels."""
+        import torch
+
+        noise = self.noise(n, torch.device("cpu"), torch.Generator().manual_seed(seed))
+        return Showcase(noise.to(device) if noise is not None else None, self.sample_labels(n, device))
+
+    def grid(self, showcase: Showcase, outputs: torch.Tensor) -> tuple[torch.Tensor, int | None]:
+        """The images of a sample grid and its row length (None: square)."""
+        return outputs, None
+
 
 class NoiseTask(TaskAdapter):
     """noise -> image: ``G(z)`` and ``D(x)``."""
@@ -120,6 +147,10 @@ class ClassTask(TaskAdapter):
             raise ConfigError("a class-conditional model needs num_classes >= 1 to draw labels")
         return torch.arange(n, device=device) % self.num_classes
 
+    def grid(self, showcase: Showcase, outputs: torch.Tensor) -> tuple[torch.Tensor, int | None]:
+        """One column per class."""
+        return outputs, self.num_classes
+
     def _require(self, labels: torch.Tensor | None) -> torch.Tensor:
         if labels is None:
             raise ConfigError("a class-conditional model needs a label for every image")
@@ -150,6 +181,25 @@ class PairedTask(TaskAdapter):
 
     def sample_labels(self, n: int, device: torch.device) -> None:
         return None
+
+    def split(self, dataset: Any, seed: int) -> tuple[Any, Any]:
+        """A fixed, seeded tenth of the pairs (at most 64) is held out: quality is measured on pairs
+        the run never trains on."""
+        from ganzoo.data import split_holdout
+
+        return split_holdout(dataset, seed)
+
+    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None) -> Showcase:
+        """The first (at most 8) held-out inputs and their targets."""
+        from ganzoo.data import as_float
+
+        n = min(n, 8, len(held_out))
+        return Showcase(None, as_float(held_out.inputs[:n], device), as_float(held_out.images[:n], device))
+
+    def grid(self, showcase: Showcase, outputs: torch.Tensor) -> tuple[torch.Tensor, int | None]:
+        """One row per example: input, (baseline,) output, target."""
+        rows = self.comparison(showcase.condition, outputs, showcase.targets)
+        return rows, len(rows) // len(outputs)
 
     def baseline(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """What doing nothing gives: the input, with the target's channels and size."""

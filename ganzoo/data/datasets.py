@@ -17,6 +17,8 @@ from typing import Any, Iterator, Mapping
 import torch
 import torch.nn.functional as F
 
+from ganzoo.data.image_dataset import ImageDataset
+from ganzoo.data.splits import split_holdout  # noqa: F401  (re-exported: its home before ganzoo.data.splits)
 from ganzoo.errors import DataError
 from ganzoo.io.home import ganzoo_home
 from ganzoo.plugin.registry import Registry
@@ -41,46 +43,6 @@ class DatasetRequest:
     download: bool = False
     #: The run's architecture settings (a super-resolution dataset reads ``scale`` here).
     settings: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ImageDataset:
-    """Decoded images (uint8, N x C x H x W), optional labels and the class names.
-
-    For image-conditioned tasks ``inputs`` holds each image's input (uint8, N x C' x H' x W'):
-    the A side of a pix2pix pair, or the low-resolution version for super-resolution;
-    ``images`` is then the target.
-    """
-
-    images: torch.Tensor
-    labels: torch.Tensor | None = None
-    classes: list[str] = field(default_factory=list)
-    inputs: torch.Tensor | None = None
-
-    def __post_init__(self) -> None:
-        if self.images.dtype != torch.uint8 or self.images.ndim != 4:
-            raise DataError(f"dataset images must be a uint8 N x C x H x W tensor, got {self.images.dtype} {tuple(self.images.shape)}")
-        if len(self.images) == 0:
-            raise DataError("the dataset holds no images")
-        if self.labels is not None and len(self.labels) != len(self.images):
-            raise DataError(f"{len(self.labels)} labels for {len(self.images)} images")
-        if self.labels is not None and not self.classes:  # labels without names: the indices name them
-            self.classes = [str(i) for i in range(int(self.labels.max()) + 1)]
-        if self.labels is not None and int(self.labels.max()) >= len(self.classes):
-            raise DataError(f"label {int(self.labels.max())} has no class name ({len(self.classes)} classes given)")
-        if self.inputs is not None and (self.inputs.dtype != torch.uint8 or self.inputs.ndim != 4 or len(self.inputs) != len(self.images)):
-            raise DataError(f"dataset inputs must be one uint8 N x C x H x W image per target, got {self.inputs.dtype} {tuple(self.inputs.shape)}")
-
-    @property
-    def channels(self) -> int:
-        return int(self.images.shape[1])
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
-    def __len__(self) -> int:
-        return len(self.images)
 
 
 def load_dataset(
@@ -192,23 +154,6 @@ def read_image_folder(root: str | os.PathLike, image_size: int) -> ImageDataset:
 def as_float(images: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 pixels -> floats in [-1, 1] on ``device``."""
     return images.to(device).float().div_(127.5).sub_(1.0)
-
-
-def split_holdout(dataset: ImageDataset, seed: int, fraction: float = 0.1, most: int = 64) -> tuple[ImageDataset, ImageDataset]:
-    """Split off a fixed, seeded tenth (at most ``most``, at least one) of the examples.
-
-    Image-to-image runs measure PSNR/SSIM on these pairs, which they never train on.
-    """
-    if len(dataset) < 2:
-        raise DataError(f"the dataset holds {len(dataset)} example(s); image-to-image training needs at least 2")
-    held = max(1, min(most, int(len(dataset) * fraction)))
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
-
-    def take(index: torch.Tensor) -> ImageDataset:
-        pick = lambda t: None if t is None else t[index]  # noqa: E731
-        return ImageDataset(dataset.images[index], pick(dataset.labels), dataset.classes, pick(dataset.inputs))
-
-    return take(order[held:]), take(order[:held])
 
 
 class BatchStream:

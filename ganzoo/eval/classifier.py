@@ -1,16 +1,25 @@
-"""A small CNN classifier trained on a run's real images.
+"""Small CNN classifiers: the one training loop they share, and the classifier judged runs get.
 
-It is the judge of the mode-collapse report (:mod:`ganzoo.class_report`): a few seconds of
-training on the real labelled data, a held-out accuracy to say how far it can be trusted.
+:class:`SmallClassifier` judges class coverage (:mod:`ganzoo.eval.classes`) on data the shipped
+digits network does not know: a few seconds of training on the real labelled images, and an
+accuracy on images it never saw, to say how far it can be trusted. :func:`fit_classifier` is
+also the loop that trained the shipped digits network (:mod:`ganzoo.eval.digits_features`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ganzoo.data.datasets import as_float
+from ganzoo.data.splits import split_indices
+
+#: The share of the images :func:`train_classifier` holds out when it is given no split.
+HELD_OUT_FRACTION = 0.1
 
 
 class SmallClassifier(nn.Module):
@@ -34,10 +43,53 @@ class SmallClassifier(nn.Module):
         return self.head(self.features(images))
 
 
+def fit_classifier(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, train_index: torch.Tensor, *,
+                   steps: int, batch_size: int, lr: float, logits: Callable[[Any], torch.Tensor] | None = None,
+                   cosine: bool = False, shift: int = 0) -> nn.Module:
+    """Train ``net`` by Adam on the cross-entropy of random batches of the ``train_index`` examples.
+
+    ``images`` are uint8 (N x C x H x W) on the net's device, made floats in [-1, 1] a batch at
+    a time (no float copy of a whole dataset). ``logits`` picks the logits from the net's output
+    (default: the output itself); ``cosine`` anneals the learning rate to zero; ``shift`` moves
+    each batch by up to that many pixels (one random shift per batch, the border padded black).
+    Batches and shifts come from the global random stream: callers seed it, and fork it when a
+    run's own stream must not move.
+    """
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine else None
+    height, width = images.shape[-2:]
+    net.train()
+    for _ in range(steps):
+        batch = train_index[torch.randint(len(train_index), (batch_size,))].to(images.device)
+        inputs = as_float(images[batch], images.device)
+        if shift:
+            dx, dy = torch.randint(0, 2 * shift + 1, (2,)).tolist()
+            inputs = F.pad(inputs, (shift,) * 4, value=-1.0)[:, :, dy : dy + height, dx : dx + width]
+        out = net(inputs)
+        loss = F.cross_entropy(out if logits is None else logits(out), labels[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if schedule is not None:
+            schedule.step()
+    return net
+
+
+@torch.no_grad()
+def held_out_accuracy(predict: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, labels: torch.Tensor,
+                      index: torch.Tensor, device: torch.device, chunk: int = 512) -> float:
+    """Share of the uint8 ``images`` at ``index`` that ``predict`` reads as their ``labels``, a chunk at a time."""
+    right = 0
+    for start in range(0, len(index), chunk):
+        part = index[start : start + chunk].to(images.device)
+        right += int((predict(as_float(images[part], device)) == labels[part].to(device)).sum())
+    return right / len(index)
+
+
 @dataclass
 class TrainedClassifier:
     net: SmallClassifier
-    accuracy: float  # on the held-out tenth of the real images
+    accuracy: float  # on the held-out images, which it never trained on
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
@@ -53,29 +105,22 @@ def train_classifier(
     seed: int = 0,
     steps: int = 500,
     batch_size: int = 64,
+    *,
+    split: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> TrainedClassifier:
-    """Train on 90 % of (uint8 images, labels), report accuracy on the other 10 %.
+    """Train on the training part of (uint8 images, labels), report accuracy on the held-out part.
 
-    Uses its own RNG (``fork_rng``) so that a run's random stream, and therefore exact
-    resume, is the same with or without the report.
+    ``split`` is ``(train indices, held-out indices)``; by default a seeded tenth is held out
+    (:func:`ganzoo.data.splits.split_indices`). Uses its own RNG (``fork_rng``) so that a run's
+    random stream, and therefore exact resume, is the same with or without the classifier.
     """
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        order = torch.randperm(len(images))
-        held = max(1, len(images) // 10)
-        test, train = order[:held], order[held:]
-        x = images.to(device).float().div_(127.5).sub_(1.0)
-        y = labels.to(device)
+        train, held = split if split is not None else split_indices(len(images), seed, HELD_OUT_FRACTION)
+        x, y = images.to(device), labels.to(device)
         net = SmallClassifier(images.shape[1], num_classes).to(device)
-        optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
-        for _ in range(steps):
-            batch = train[torch.randint(len(train), (batch_size,))].to(device)
-            loss = F.cross_entropy(net(x[batch]), y[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        fit_classifier(net, x, y, train, steps=steps, batch_size=batch_size, lr=2e-3)
         trained = TrainedClassifier(net, 0.0)
-        test = test.to(device)
-        trained.accuracy = (trained.predict(x[test]) == y[test]).float().mean().item()
+        trained.accuracy = held_out_accuracy(trained.predict, x, y, held, device)
     return trained

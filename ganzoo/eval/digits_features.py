@@ -18,12 +18,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.data.datasets import as_float
+from ganzoo.data.splits import split_indices
+from ganzoo.eval.classifier import fit_classifier
+
 ASSET = Path(__file__).parent / "assets" / "digits-features.safetensors"
 IMAGE_SIZE = 32
 FEATURES = 128
 #: The seeded split that the network trains on and that evaluation holds out.
 SPLIT_SEED = 0
 HELD_OUT_FRACTION = 0.2
+#: Datasets whose images the network understands (its head reads their 10 classes).
+DIGIT_DATASETS = ("digits", "mnist")
+
+
+def reads_digits(dataset: str | None) -> bool:
+    """Whether ``dataset`` (a ``--dataset`` name, argument and all) holds digits this network reads."""
+    return dataset is not None and dataset.partition(":")[0] in DIGIT_DATASETS
 
 
 class DigitsFeatureNet(nn.Module):
@@ -63,10 +74,9 @@ class DigitsFeatureNet(nn.Module):
 
 
 def digits_split(count: int, seed: int = SPLIT_SEED, fraction: float = HELD_OUT_FRACTION) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train indices, held-out indices) of a dataset of ``count`` images: a seeded permutation."""
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
-    held = max(1, int(count * fraction))
-    return order[held:].sort().values, order[:held].sort().values
+    """(train indices, held-out indices), each sorted, of a dataset of ``count`` images: the
+    evaluation split (a seeded permutation; see :mod:`ganzoo.data.splits`)."""
+    return split_indices(count, seed, fraction, ordered=True)
 
 
 @dataclass
@@ -83,24 +93,13 @@ def train_digits_features(images: torch.Tensor, labels: torch.Tensor, steps: int
     device = device or torch.device("cpu")
     torch.manual_seed(seed)
     train, held = digits_split(len(images))
-    x = images.to(device).float().div(127.5).sub(1.0)
-    y = labels.to(device)
+    x, y = images.to(device), labels.to(device)
     net = DigitsFeatureNet().to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    padded = F.pad(x, (2, 2, 2, 2), value=-1.0)
-    net.train()
-    for _ in range(steps):
-        batch = train[torch.randint(len(train), (batch_size,))].to(device)
-        dx, dy = torch.randint(0, 5, (2,)).tolist()  # one shift per batch: cheap augmentation
-        inputs = padded[batch, :, dy : dy + IMAGE_SIZE, dx : dx + IMAGE_SIZE]
-        loss = F.cross_entropy(net(inputs)[1], y[batch])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-    calibrate(net, x[train.to(device)])
-    return TrainingResult(net, accuracy(net, x[held.to(device)], y[held.to(device)]), steps)
+    fit_classifier(net, x, y, train, steps=steps, batch_size=batch_size, lr=1e-3, logits=lambda out: out[1],
+                   cosine=True, shift=2)
+    real = as_float(x, device)
+    calibrate(net, real[train.to(device)])
+    return TrainingResult(net, accuracy(net, real[held.to(device)], y[held.to(device)]), steps)
 
 
 @torch.no_grad()
@@ -120,8 +119,11 @@ def accuracy(net: DigitsFeatureNet, images: torch.Tensor, labels: torch.Tensor) 
 
 
 def load_digits_features(device: torch.device | str = "cpu") -> DigitsFeatureNet:
-    """The shipped network, in eval mode."""
+    """The shipped network, in eval mode. Loading it leaves the global random stream alone (a run
+    that evaluates as it trains must train exactly as one that does not)."""
     from ganzoo.io import weights
-    net = DigitsFeatureNet()
+
+    with torch.random.fork_rng(devices=[]):  # the layers' initialisation draws from it, then is overwritten
+        net = DigitsFeatureNet()
     weights.load_into(net, weights.read_tensors(ASSET), ASSET)
     return net.to(device).eval()

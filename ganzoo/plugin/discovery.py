@@ -225,10 +225,6 @@ def get_registry() -> Registry:
     return _loaded()[1]
 
 
-def get_plugin_manager() -> pluggy.PluginManager:
-    return _loaded()[0]
-
-
 def plugin_infos() -> list[PluginInfo]:
     """Every discovered plugin with its status, for ``ganzoo plugins``."""
     return _loaded()[2]

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.core.config import CONTENT_KEYS
 from ganzoo.errors import ConfigError
 from ganzoo.plugin.registry import suggest
 
@@ -47,9 +48,9 @@ def build_content(name: str, config: dict[str, Any] | None = None) -> nn.Module:
     factory = TERMS[name]
     config = dict(config or {})
     if factory is _vgg:
-        unknown = sorted(set(config) - {"vgg_layer", "vgg_weights"})
+        unknown = sorted(set(config) - CONTENT_KEYS)
         if unknown:
-            raise ConfigError(f"content term 'vgg' takes vgg_layer and vgg_weights, not {unknown}")
+            raise ConfigError(f"content term 'vgg' takes {' and '.join(sorted(CONTENT_KEYS))}, not {unknown}")
         return factory(**config)
     if config:
         raise ConfigError(f"content term {name!r} takes no settings, got {sorted(config)}")

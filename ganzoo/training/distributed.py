@@ -1,6 +1,6 @@
 """Data-parallel training over several processes (``torchrun``, or ``ganzoo run --nproc N``).
 
-Every process (rank) runs the same :class:`~ganzoo.trainer.Trainer` loop on its own slice of
+Every process (rank) runs the same :class:`~ganzoo.training.trainer.Trainer` loop on its own slice of
 each batch; DistributedDataParallel averages the gradients, so every rank takes the same
 optimizer steps and holds the same weights. How the pieces fit:
 
@@ -43,8 +43,9 @@ optimizer steps and holds the same weights. How the pieces fit:
   step, waited for one step later, so it costs no stall); all ranks then checkpoint at the same
   step and stop with exit code 130.
 
-The module level stays torch-free: ``ganzoo run --nproc N`` re-executes itself under
-``torch.distributed.run`` (:func:`launch`) without importing torch.
+The module level stays torch-free: the ``ganzoo run --nproc N`` launcher
+(:mod:`ganzoo.cli.launch`) checks a run with it before re-executing itself under
+``torch.distributed.run``.
 """
 
 from __future__ import annotations
@@ -52,13 +53,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
-import subprocess
 import sys
-import threading
 import warnings
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Sequence
 
 from ganzoo.errors import ConfigError, GanzooError
@@ -67,7 +64,6 @@ if TYPE_CHECKING:
     import torch
 
     from ganzoo.core.config import TrainConfig
-    from ganzoo.training.trainer import Trainer
 
 
 SYNC_BN_NEEDS_CUDA = "--sync-bn needs CUDA devices (torch's SyncBatchNorm refuses CPU modules); leave it out on CPU"
@@ -140,11 +136,15 @@ class Context:
         """The config with this launch's world size (saved in config.json and the weights)."""
         return config if config.world_size == self.world_size else replace(config, world_size=self.world_size)
 
-    def prepare(self, trainer: Trainer) -> None:
-        """Wrap the trainer's nets for data-parallel training and seed this rank's RNG."""
+    def wrap(self, generator: Any, discriminator: Any, sync_bn: bool = False) -> tuple[Any, Any]:
+        """The nets to train: DDP-wrapped under several processes, the same nets here."""
+        return generator, discriminator
 
-    def restore(self, state: dict[str, Any], trainer: Trainer) -> None:
-        """After ``trainer.load_state_dict(state)``: this rank's own RNG state."""
+    def seed_rank(self, seed: int) -> None:
+        """Reseed this rank's RNG so that the ranks draw different noise (nothing in one process)."""
+
+    def restore_rng(self, state: dict[str, Any], seed: int, step: int) -> None:
+        """After the trainer loaded ``state``: this rank's own RNG state."""
         saved = int((state.get("ranks") or {}).get("world_size", 1))
         if saved != self.world_size and self.is_main:
             _warn_world_change(saved, self.world_size)
@@ -157,52 +157,31 @@ class Context:
         """A stop flag (Ctrl-C) that every rank reads the same at the same step."""
         return flag
 
-    def checkpoint_state(self, state: dict[str, Any], trainer: Trainer) -> dict[str, Any]:
+    def gather_rng(self, state: dict[str, Any], nets: Sequence[Any], step: int, kept: str) -> dict[str, Any]:
         """``state`` plus every rank's RNG state (after checking the ranks agree)."""
         return state
 
-    def verify(self, trainer: Trainer) -> dict[str, Any]:
-        """Check every rank holds the same parameters; what to add to the final metrics line."""
+    def verify(self, nets: Sequence[Any], step: int, kept: str) -> dict[str, Any]:
+        """Check every rank holds the same parameters; what to add to the final metrics line.
+        ``kept`` says what survives if they do not."""
         return {}
-
-    def writable(self, path: Path) -> str | Path:
-        """``path`` on rank 0; the null device elsewhere."""
-        return path
-
-    def weight_paths(self, run_dir: Path) -> dict[str, Path]:
-        from ganzoo.io.run_folder import WEIGHT_FILES
-
-        return {role: Path(run_dir) / name for role, name in WEIGHT_FILES.items()}
 
 
 SINGLE = Context()
 
 
+def _reseed(seed: int) -> None:
+    import random
+
+    import torch
+
+    torch.manual_seed(seed)
+    random.seed(seed)
+
+
 def _warn_world_change(saved: int, now: int) -> None:
     print(f"ganzoo: warning: the checkpoint was written by {saved} process(es), this run has {now}: "
           "the data order continues exactly, the noise is drawn afresh", file=sys.stderr, flush=True)
-
-
-class Silent:
-    """The progress display of ranks other than 0: shows nothing."""
-
-    def __enter__(self) -> Silent:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    def advance(self) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-    def note(self, message: str) -> None:
-        pass
-
-    def show(self, d: float, g: float) -> None:
-        pass
 
 
 # ---------------------------------------------------------------- several processes
@@ -273,42 +252,35 @@ class Distributed(Context):
     def shard(self) -> dict[str, int]:
         return {"rank": self.rank, "world_size": self.world_size}
 
-    def prepare(self, trainer: Trainer) -> None:
-        import random
-
+    def wrap(self, generator: Any, discriminator: Any, sync_bn: bool = False) -> tuple[Any, Any]:
         import torch
 
-        if trainer.config.sync_bn:
+        if sync_bn:
             if self.device.type != "cuda":
                 raise ConfigError(SYNC_BN_NEEDS_CUDA)
-            trainer.generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(trainer.generator)
-            trainer.discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(trainer.discriminator)
+            generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(generator)
+            discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*is not needed when a module doesn't have any parameter")
-            trainer.generator = data_parallel(trainer.generator, self.device)
-            trainer.discriminator = data_parallel(trainer.discriminator, self.device)
+            wrapped = data_parallel(generator, self.device), data_parallel(discriminator, self.device)
         # A 1-channel first conv gets gradients whose strides differ from DDP's buckets after the
         # penalty's double backward: harmless (DDP copies), but torch warns on every rank.
         warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
-        seed = rank_seed(trainer.config.seed, self.rank)
-        torch.manual_seed(seed)
-        random.seed(seed)
+        return wrapped
 
-    def restore(self, state: dict[str, Any], trainer: Trainer) -> None:
-        import random
+    def seed_rank(self, seed: int) -> None:
+        _reseed(rank_seed(seed, self.rank))
 
-        import torch
-
+    def restore_rng(self, state: dict[str, Any], seed: int, step: int) -> None:
         from ganzoo.io import checkpoint
+
         ranks = state.get("ranks") or {}
         if int(ranks.get("world_size", 1)) == self.world_size and len(ranks.get("rng", [])) == self.world_size:
             checkpoint.set_rng_state(ranks["rng"][self.rank])
             return
         if self.is_main:
             _warn_world_change(int(ranks.get("world_size", 1)), self.world_size)
-        seed = rank_seed(trainer.config.seed, self.rank, "step", trainer.step)
-        torch.manual_seed(seed)
-        random.seed(seed)
+        _reseed(rank_seed(seed, self.rank, "step", step))
 
     def mean(self, values: torch.Tensor) -> torch.Tensor:
         total = values.clone()
@@ -338,32 +310,28 @@ class Distributed(Context):
             if seen["work"] is not None:  # a clean finish: collect the last vote before leaving
                 seen["work"].wait()
 
-    def verify(self, trainer: Trainer) -> dict[str, Any]:
-        if self._verified is not None and self._verified[0] == trainer.step:
+    def verify(self, nets: Sequence[Any], step: int, kept: str) -> dict[str, Any]:
+        if self._verified is not None and self._verified[0] == step:
             return self._verified[1]
         digests: list[Any] = [None] * self.world_size
-        self.dist.all_gather_object(digests, parameter_digest([trainer.generator, trainer.discriminator]), group=self.control)
+        self.dist.all_gather_object(digests, parameter_digest(nets), group=self.control)
         differ = [r for r, d in enumerate(digests) if d != digests[0]]
         if differ:
-            kept = (f"the checkpoint of step {trainer.checkpoint_step} in {trainer.run_dir} is kept"
-                    if trainer.checkpoint_step is not None else "no checkpoint had been written yet")
             raise RanksOutOfSync(
-                f"at step {trainer.step} rank(s) {', '.join(map(str, differ))} hold other weights than rank 0 "
+                f"at step {step} rank(s) {', '.join(map(str, differ))} hold other weights than rank 0 "
                 f"(a bug in data-parallel training; please report it); {kept}"
             )
         result = {"world_size": self.world_size, "ranks_in_sync": True}
-        self._verified = (trainer.step, result)
+        self._verified = (step, result)
         return result
 
-    def checkpoint_state(self, state: dict[str, Any], trainer: Trainer) -> dict[str, Any]:
+    def gather_rng(self, state: dict[str, Any], nets: Sequence[Any], step: int, kept: str) -> dict[str, Any]:
         from ganzoo.io import checkpoint
-        self.verify(trainer)
+
+        self.verify(nets, step, kept)
         states: list[Any] = [None] * self.world_size
         self.dist.all_gather_object(states, checkpoint.rng_state(), group=self.control)
         return {**state, "ranks": {"world_size": self.world_size, "rng": states}}
-
-    def writable(self, path: Path) -> str | Path:
-        return path if self.is_main else os.devnull
 
 
 def _device_for(name: str, local_rank: int) -> tuple[str, torch.device]:
@@ -443,23 +411,7 @@ def session(config: TrainConfig) -> Iterator[Context]:
                 dist.destroy_process_group()
 
 
-# ---------------------------------------------------------------- ganzoo run --nproc N
-def strip_nproc(argv: Sequence[str]) -> list[str]:
-    """``argv`` without ``--nproc N`` / ``--nproc=N`` (or an abbreviation argparse accepts)."""
-    out: list[str] = []
-    skip = False
-    for token in argv:
-        if skip:
-            skip = False
-            continue
-        name, eq, _ = token.partition("=")
-        if len(name) >= 4 and "--nproc".startswith(name):
-            skip = not eq
-            continue
-        out.append(token)
-    return out
-
-
+# ---------------------------------------------------------------- device names (also checked by ganzoo run --nproc N)
 def check_device_name(name: str | None) -> None:
     """Refuse a ``--device`` that data-parallel runs cannot use (torch-free, for the launcher too)."""
     name = str(name or "auto")
@@ -467,79 +419,3 @@ def check_device_name(name: str | None) -> None:
         raise ConfigError(f"with several processes each one uses cuda:LOCAL_RANK; pass --device cuda, not {name!r}")
     if name not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"data-parallel training runs on cpu or cuda devices, not {name!r}; pass --device auto, cpu or cuda")
-
-
-def launch_cli(args: Any, overrides: dict[str, Any]) -> int:
-    """``ganzoo run --nproc N ...``: check the run here (one line, exit 2, before any process
-    starts), fix its run folder, then :func:`launch` the same command under torchrun."""
-    from ganzoo.core.config import resolve_config
-    from ganzoo.plugin.discovery import get_registry
-    from ganzoo.core.config import TrainConfig
-    from ganzoo.io.run_folder import check_new_run_dir, default_run_dir
-
-    if env_world() is not None:
-        raise ConfigError("--nproc starts its own processes; leave it out when torchrun starts them")
-    argv = strip_nproc(args.argv)
-    if args.resume:
-        if args.model:
-            raise GanzooError("give either a model or --resume RUN_DIR, not both")
-        extra = sorted(set(overrides) - {"steps", "device"})
-        if extra:
-            raise ConfigError(f"a resumed run keeps its settings; only steps and device can change, not {', '.join(extra)}")
-        config = TrainConfig.from_run_dir(args.resume)
-        config = replace(config, steps=overrides.get("steps") or config.steps, device=overrides.get("device") or config.device)
-        config.validate()
-    else:
-        if not args.model:
-            raise GanzooError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
-        config = resolve_config(get_registry(), args.model, overrides)
-        if args.out:
-            check_new_run_dir(args.out)
-        else:  # decided once, here: every process must write to the same folder
-            argv += ["--out", str(default_run_dir(config.model, config.dataset))]
-    check_world(config.batch_size, args.nproc)
-    check_device_name(config.device)
-    if config.sync_bn and (config.device == "cpu" or not _cuda_available()):
-        raise ConfigError(SYNC_BN_NEEDS_CUDA)
-    return launch(args.nproc, argv)
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def launch_command(nproc: int, argv: Sequence[str]) -> list[str]:
-    """The ``torch.distributed.run`` command line that runs ``ganzoo ARGV`` in ``nproc`` processes."""
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-            "-m", "ganzoo", *strip_nproc(argv)]
-
-
-def launch(nproc: int, argv: Sequence[str]) -> int:
-    """Run ``ganzoo ARGV`` in ``nproc`` processes under torchrun; its exit code, or 130 after Ctrl-C.
-
-    torchrun starts in its own session, so a terminal Ctrl-C reaches it once, from here: it
-    forwards SIGINT to the workers, which checkpoint at the same step and stop. Later Ctrl-Cs
-    are not forwarded (torchrun kills workers that take longer than its shutdown timeout).
-    """
-    proc = subprocess.Popen(launch_command(nproc, argv), start_new_session=True)
-    received: list[int] = []
-
-    def forward(signum: int, frame: Any) -> None:
-        if not received:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signum)
-            print("ganzoo: stopping: the processes save a checkpoint at their next step", file=sys.stderr, flush=True)
-        received.append(signum)
-
-    main_thread = threading.current_thread() is threading.main_thread()  # only there can signals be caught
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
-    try:
-        code = proc.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if received and code != 0:
-        return 130
-    return code

@@ -8,10 +8,12 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.data.datasets import as_float, load_dataset
-from ganzoo.eval.digits_features import accuracy, digits_split, load_digits_features
+from ganzoo.data import as_float, load_dataset, split_holdout
 from ganzoo.errors import ConfigError, WeightsError
+from ganzoo.eval import metric_names
+from ganzoo.eval.digits_features import accuracy, digits_split, load_digits_features
 from ganzoo.eval.evaluation import SampleEvaluator, choose_features, evaluate
+from ganzoo.io import run_folder, weights
 from ganzoo.plugin.discovery import get_registry
 
 from tests.helpers import run_cli
@@ -33,7 +35,9 @@ def test_real_held_out_images_score_exactly_the_floor(digits) -> None:
     _, held = digits_split(len(digits))
     metrics, classes = evaluator.score(lambda n: (as_float(digits.images[held][:n]), digits.labels[held][:n]))
     assert evaluator.samples == len(held)
+    assert evaluator.judge.kind == "digits network"  # the judge of the class report too (ganzoo.eval.classes)
     assert metrics == pytest.approx(evaluator.floor)
+    assert {k.removesuffix(metric_names.STD_SUFFIX) for k in metrics} <= set(metric_names.METRICS)
     assert classes["shares"] == pytest.approx(classes["floor_shares"])
     assert metrics["classes_covered"] == 10 and metrics["cond_accuracy"] >= 0.97
 
@@ -68,6 +72,25 @@ def test_image_to_image_models_report_against_the_baseline(tmp_path) -> None:
     assert 0 < report.samples <= 64
 
 
+def test_image_to_image_held_out_pairs_follow_the_file_evaluated(tmp_path) -> None:
+    """A run folder with an EMA generator is evaluated on the pairs of the EMA file's training seed."""
+    model = ganzoo.create("pix2pix", image_size=64, input_channels=1, ngf=8, ndf=8)
+    model.save(tmp_path, training={"seed": 0})
+    meta = model.card.metadata("generator", training={"seed": 5}, ema=0.999)
+    weights.save_module(model.generator, tmp_path / run_folder.EMA_GENERATOR_FILE, meta)
+    assert run_folder.generator_file(tmp_path).name == run_folder.EMA_GENERATOR_FILE
+    data = load_dataset(get_registry(), "edges2photos", 64)
+
+    def baseline_of(seed: int) -> dict[str, float]:
+        _, held = split_holdout(data, seed)
+        inputs, targets = as_float(held.inputs), as_float(held.images)
+        return model.task.scores(model.task.baseline(inputs, targets), targets)
+
+    assert baseline_of(5) != pytest.approx(baseline_of(0))  # the two seeds hold out different pairs
+    assert evaluate(tmp_path, dataset="edges2photos").floor == pytest.approx(baseline_of(5))
+    assert evaluate(tmp_path / "generator.safetensors", dataset="edges2photos").floor == pytest.approx(baseline_of(0))
+
+
 def test_feature_space_choice_and_missing_inception_weights(tmp_path, monkeypatch) -> None:
     assert choose_features("auto", "digits") == "digits"
     assert choose_features("auto", "folder:/x") == "inception"
@@ -99,7 +122,6 @@ def test_cli_eval_mistakes_are_one_line(tmp_path) -> None:
 
 
 def test_eval_every_logs_metrics_keeps_the_best_and_leaves_training_unchanged(tmp_path) -> None:
-    from ganzoo.io import weights
     settings = dict(steps=4, batch_size=8, image_size=16, ngf=8, ndf=8, log_every=2, sample_every=4, checkpoint_every=4)
     plain = ganzoo.train("dcgan", out=tmp_path / "plain", progress=False, **settings)
     judged = ganzoo.train("dcgan", out=tmp_path / "judged", progress=False, eval_every=2, **settings)

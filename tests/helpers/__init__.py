@@ -1,5 +1,9 @@
 """Helpers shared by the test modules: the real CLI in a subprocess, throwaway distributions,
-the first-party specs read straight from the installed entry points."""
+the first-party specs read straight from the installed entry points.
+
+``tests.helpers.ddp_worker`` is the torchrun worker of ``tests/training/test_distributed.py``
+(run as ``-m tests.helpers.ddp_worker`` with the repository root on ``PYTHONPATH``).
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The example third-party plugin in examples/ganzoo-example-plugin.
 
 Unit tests import it from the source tree (no install); the slow end-to-end test really
-``pip install``s it into this environment, drives the real CLI in subprocesses, and
-uninstalls it again.
+``pip install``s a copy of it into a throwaway folder (``--target``; never into the environment
+the tests run in) and drives the real CLI in subprocesses with that folder on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
@@ -154,9 +156,12 @@ def test_registers_loss_architecture_and_model(example, register_plugin, monkeyp
 
 
 # ---------------------------------------------------------------- the real install
-def _pip(*args: str) -> subprocess.CompletedProcess:
+def pip_install_target(source: Path, target: Path) -> subprocess.CompletedProcess:
+    """A real, non-editable ``pip install`` of ``source`` into the folder ``target``, not into this environment."""
     return subprocess.run(
-        [sys.executable, "-m", "pip", *args, "--disable-pip-version-check"], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "--target", str(target),
+         str(source), "--disable-pip-version-check", "--no-input"],
+        capture_output=True, text=True, timeout=300,
     )
 
 
@@ -170,64 +175,80 @@ def _junk(folder: Path) -> set[Path]:
     return {p for pattern in BUILD_JUNK for p in folder.rglob(pattern)}
 
 
+def _installed_here() -> bool:
+    try:
+        metadata.distribution(DIST)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 @pytest.mark.slow
 def test_pip_installed_example_plugin_end_to_end(tmp_path: Path) -> None:
+    """pip installs the example into a folder of its own; the real CLI finds it there on PYTHONPATH."""
+    assert not _installed_here(), f"{DIST} is installed in the test environment: uninstall it"
     junk_before = _junk(EXAMPLE)
     # Build from a copy: an in-tree build leaves build/ and *.egg-info beside the sources.
     source = tmp_path / "source"
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns(*BUILD_JUNK))
-    env = {"GANZOO_LOAD_PLUGINS": DIST, "GANZOO_STRICT_PLUGINS": "1"}
+    site = tmp_path / "site"
+    started = time.perf_counter()
+    pip = pip_install_target(source, site)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    print(f"pip install took {time.perf_counter() - started:.1f} s")
+    assert (site / PACKAGE / "__init__.py").is_file()
+    assert [p.name for p in site.glob("*.dist-info")] == ["ganzoo_example_plugin-0.1.0.dist-info"]
+    assert not _installed_here() and _junk(EXAMPLE) == junk_before
+
+    # importlib.metadata finds the dist-info on PYTHONPATH exactly as in site-packages.
+    paths = [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]
+    installed = {"PYTHONPATH": os.pathsep.join(paths)}
+    env = {**installed, "GANZOO_LOAD_PLUGINS": DIST, "GANZOO_STRICT_PLUGINS": "1"}
+
+    # Discovery: installed, but only loaded when the allow-list names it.
+    out = json.loads(run_cli("plugins", "--json", env=installed, check=True).stdout)
+    assert [(p["name"], p["status"]) for p in out if p["distribution"] == DIST] == [("example", "skipped")]
+    assert "mlp-ragan" not in run_cli("list", env=installed, check=True).stdout
+
+    out = json.loads(run_cli("plugins", "--json", env=env, check=True).stdout)
+    ours = [p for p in out if p["distribution"] == DIST]
+    assert len(ours) == 1, out
+    assert ours[0]["status"] == "ok" and ours[0]["version"] == "0.1.0" and ours[0]["module"] == PACKAGE
+    assert not ours[0]["warnings"] and not ours[0]["error"]
+    assert sorted(ours[0]["registered"]) == ["architecture:mlp", "loss:ragan", "model:mlp-ragan"]
+
+    models = run_cli("list", env=env, check=True).stdout
+    assert ["mlp-ragan", "noise", "mlp", "ragan"] in [row[:4] for row in table_rows(models)], models
+    assert any(row[0] == "mlp-ragan" and row[-1].startswith(DIST) for row in table_rows(models)), models
+    assert "dcgan" in [row[0] for row in table_rows(models)], models  # first-party models stay
+    losses = run_cli("list", "--losses", env=env, check=True).stdout
+    assert any(row[0] == "ragan" and row[-1].startswith(DIST) for row in table_rows(losses)), losses
+    architectures = json.loads(run_cli("list", "--architectures", "--json", env=env, check=True).stdout)
+    assert {"name": "mlp", "source": DIST} in [
+        {"name": a["name"], "source": a["source"]["distribution"]} for a in architectures
+    ]
+    info = json.loads(run_cli("info", "mlp-ragan", "--json", env=env, check=True).stdout)
+    assert info["loss_builder"] == "ganzoo_example.ragan:RaGANLoss"
+    assert info["architecture_config"]["image_size"] == 16
+
+    # Train a few steps with the real CLI, then sample from the saved weights.
     run_dir = tmp_path / "run"
-    try:
-        started = time.perf_counter()
-        pip = _pip("install", "--no-deps", "--no-build-isolation", "--no-index", "--force-reinstall", str(source))
-        assert pip.returncode == 0, pip.stdout + pip.stderr
-        print(f"pip install took {time.perf_counter() - started:.1f} s")
+    proc = run_cli("run", "mlp-ragan", "--steps", "3", "--out", str(run_dir), "--no-progress", env=env, check=True)
+    assert "finished 3 steps" in proc.stdout
+    generator = run_dir / "generator.safetensors"
+    assert generator.is_file() and (run_dir / "discriminator.safetensors").is_file()
+    meta = read_metadata(generator)
+    assert (meta["architecture"], meta["loss"], meta["source"]) == ("mlp", "ragan", DIST)
+    assert meta["config"]["image_size"] == 16
+    png = tmp_path / "samples.png"
+    run_cli("sample", str(generator), "-n", "16", "-o", str(png), env=env, check=True)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-        # Discovery: installed, but only loaded when the allow-list names it.
-        out = json.loads(run_cli("plugins", "--json", check=True).stdout)
-        assert [(p["name"], p["status"]) for p in out if p["distribution"] == DIST] == [("example", "skipped")]
-        assert "mlp-ragan" not in run_cli("list", check=True).stdout
-
-        out = json.loads(run_cli("plugins", "--json", env=env, check=True).stdout)
-        ours = [p for p in out if p["distribution"] == DIST]
-        assert len(ours) == 1, out
-        assert ours[0]["status"] == "ok" and ours[0]["version"] == "0.1.0" and ours[0]["module"] == PACKAGE
-        assert not ours[0]["warnings"] and not ours[0]["error"]
-        assert sorted(ours[0]["registered"]) == ["architecture:mlp", "loss:ragan", "model:mlp-ragan"]
-
-        models = run_cli("list", env=env, check=True).stdout
-        assert ["mlp-ragan", "noise", "mlp", "ragan"] in [row[:4] for row in table_rows(models)], models
-        assert any(row[0] == "mlp-ragan" and row[-1].startswith(DIST) for row in table_rows(models)), models
-        assert "dcgan" in [row[0] for row in table_rows(models)], models  # first-party models stay
-        losses = run_cli("list", "--losses", env=env, check=True).stdout
-        assert any(row[0] == "ragan" and row[-1].startswith(DIST) for row in table_rows(losses)), losses
-        architectures = json.loads(run_cli("list", "--architectures", "--json", env=env, check=True).stdout)
-        assert {"name": "mlp", "source": DIST} in [
-            {"name": a["name"], "source": a["source"]["distribution"]} for a in architectures
-        ]
-        info = json.loads(run_cli("info", "mlp-ragan", "--json", env=env, check=True).stdout)
-        assert info["loss_builder"] == "ganzoo_example.ragan:RaGANLoss"
-        assert info["architecture_config"]["image_size"] == 16
-
-        # Train a few steps with the real CLI, then sample from the saved weights.
-        proc = run_cli("run", "mlp-ragan", "--steps", "3", "--out", str(run_dir), "--no-progress", env=env, check=True)
-        assert "finished 3 steps" in proc.stdout
-        generator = run_dir / "generator.safetensors"
-        assert generator.is_file() and (run_dir / "discriminator.safetensors").is_file()
-        meta = read_metadata(generator)
-        assert (meta["architecture"], meta["loss"], meta["source"]) == ("mlp", "ragan", DIST)
-        assert meta["config"]["image_size"] == 16
-        png = tmp_path / "samples.png"
-        run_cli("sample", str(generator), "-n", "16", "-o", str(png), env=env, check=True)
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    finally:
-        uninstall = _pip("uninstall", "-y", DIST)
-    assert uninstall.returncode == 0, uninstall.stdout + uninstall.stderr
-
-    # Gone: not listed, not discovered, and its weights now say which distribution to install.
+    # Not installed (the folder off the path): not listed, not discovered, and its weights say
+    # which distribution to install.
+    shutil.rmtree(site)
     assert "mlp-ragan" not in run_cli("list", env=env, check=True).stdout
     assert not [p for p in json.loads(run_cli("plugins", "--json", env=env, check=True).stdout) if p["distribution"] == DIST]
-    proc = run_cli("sample", str(run_dir / "generator.safetensors"), "-o", str(tmp_path / "again.png"), env=env)
+    proc = run_cli("sample", str(generator), "-o", str(tmp_path / "again.png"), env=env)
     assert proc.returncode == 2 and DIST in proc.stderr and "Traceback" not in proc.stderr
-    assert _junk(EXAMPLE) == junk_before, "the install left build files in examples/"
+    assert not _installed_here()

@@ -133,7 +133,7 @@ class CountingLoss(Loss):
 class CountingPlugin:
     @ganzoo.hookimpl
     def register_losses(self, register):
-        register(ganzoo.LossSpec(name="counting", builder="test_wgan:CountingLoss"))
+        register(ganzoo.LossSpec(name="counting", builder=f"{__name__}:CountingLoss"))
 
 
 @pytest.mark.parametrize("n_critic", [1, 3])

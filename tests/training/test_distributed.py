@@ -1,9 +1,9 @@
 """Data-parallel training (``ganzoo run --nproc N`` / torchrun): real gloo processes on the CPU.
 
 Three multi-process launches in all: the CLI trains and resumes in 2 processes, and one torchrun
-launch of this very file (``_worker`` below) checks from inside each rank what the CLI cannot
-see: every rank's own weights, a resumed run against an uninterrupted one, WGAN-GP, and the
-gradient of the penalty under DDP against one process on the whole batch.
+launch of ``tests/helpers/ddp_worker.py`` checks from inside each rank what the CLI cannot see:
+every rank's own weights, a resumed run against an uninterrupted one, WGAN-GP, and the gradient
+of the penalty under DDP against one process on the whole batch.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from ganzoo.cli import launch
 from ganzoo.io import checkpoint
 from ganzoo.training import distributed
 from ganzoo.io import weights
 from ganzoo.data.datasets import BatchStream, ImageDataset
 from ganzoo.errors import ConfigError
 
-from tests.helpers import run_cli
+from tests.helpers import REPO, run_cli
 
-HERE = Path(__file__).resolve()
 # Tiny DCGAN settings: every step takes milliseconds; 8 images = 4 per process.
 TINY = ["--image-size", "16", "--batch-size", "8", "--set", "ngf=8", "--set", "ndf=8", "--set", "nz=16", "--no-progress"]
-TINY_CONFIG = dict(image_size=16, batch_size=8, ngf=8, ndf=8, nz=16, num_samples=16, log_every=1, sample_every=1000)
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 NO_WORLD = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
@@ -49,8 +48,8 @@ def _metrics(run: Path) -> list[dict]:
 # ---------------------------------------------------------------- no processes needed
 def test_strip_nproc_and_the_torchrun_command():
     argv = ["--threads", "1", "run", "dcgan", "--nproc", "2", "--steps", "5", "--npro=3", "--np", "4", "--n-critic", "2"]
-    assert distributed.strip_nproc(argv) == ["--threads", "1", "run", "dcgan", "--steps", "5", "--n-critic", "2"]
-    command = distributed.launch_command(2, ["run", "dcgan", "--nproc", "2"])
+    assert launch.strip_nproc(argv) == ["--threads", "1", "run", "dcgan", "--steps", "5", "--n-critic", "2"]
+    command = launch.launch_command(2, ["run", "dcgan", "--nproc", "2"])
     assert command == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "ganzoo", "run", "dcgan"]
 
 
@@ -118,7 +117,13 @@ def test_one_process_context_changes_nothing():
     single = distributed.SINGLE
     sums = torch.tensor([1.0, 2.0])
     assert single.mean(sums) is sums and single.shard() == {} and single.is_main
-    assert single.checkpoint_state({"step": 1}, None) == {"step": 1}
+    g, d = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    assert single.wrap(g, d, sync_bn=True) == (g, d)
+    state = torch.random.get_rng_state()
+    single.seed_rank(123)  # one process keeps the run's own random stream
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert single.gather_rng({"step": 1}, (g, d), 1, "kept") == {"step": 1}
+    assert single.verify((g, d), 1, "kept") == {}
     flag = object()
     assert single.agree(flag, lambda: 0) is flag
 
@@ -143,12 +148,13 @@ def test_data_parallel_wrapper_in_a_one_process_group(tmp_path):
         assert distributed.parameter_digest([wrapped]) == distributed.parameter_digest([net])
 
         context = distributed.Distributed(1, 0, 0, torch.device("cpu"))
-        trainer = SimpleNamespace(config=SimpleNamespace(sync_bn=True, seed=0), generator=net, discriminator=net,
-                                  step=3, run_dir=tmp_path, checkpoint_step=None)
+        trainer = SimpleNamespace(step=3)
         with pytest.raises(ConfigError, match="--sync-bn needs CUDA devices"):
-            context.prepare(trainer)
-        assert context.verify(trainer) == {"world_size": 1, "ranks_in_sync": True}
-        state = context.checkpoint_state({"step": 3}, trainer)
+            context.wrap(net, net, sync_bn=True)
+        g, d = context.wrap(net, torch.nn.Linear(3, 1))  # handed back wrapped; the inputs are untouched
+        assert distributed.unwrap(g) is net and g is not net
+        assert context.verify((g, d), 3, "kept") == {"world_size": 1, "ranks_in_sync": True}
+        state = context.gather_rng({"step": 3}, (g, d), 3, "kept")
         assert state["step"] == 3 and state["ranks"]["world_size"] == 1 and len(state["ranks"]["rng"]) == 1
         assert torch.equal(context.mean(torch.tensor([2.0, 4.0])), torch.tensor([2.0, 4.0]))
         # Ctrl-C: the vote cast at one step is read at the next, the same step on every rank.
@@ -197,63 +203,14 @@ def test_nproc_2_trains_resumes_and_keeps_ranks_in_sync(tmp_path):
     assert weights.read_metadata(run / "generator.safetensors")["step"] == "4"
 
 
-def _worker(out: Path) -> None:
-    """Run inside each torchrun rank (``python -m torch.distributed.run ... test_distributed.py OUT``)."""
-    import torch.distributed as dist
-
-    from ganzoo.core.config import resolve_config
-    from ganzoo.plugin.discovery import get_registry
-    from ganzoo.training.trainer import Trainer
-    from ganzoo_plugins.losses.wgan_gp import WGANGPLoss, gradient_penalty, interpolate
-
-    rank = int(os.environ["RANK"])
-    registry = get_registry()
-
-    def fit(trainer: Trainer, tag: str) -> None:
-        trainer.fit()
-        params = {f"{role}.{k}": v.detach().clone() for role, net in (("g", trainer.generator), ("d", trainer.discriminator))
-                  for k, v in distributed.unwrap(net).named_parameters()}
-        weights.save_tensors(params, out / f"{tag}.rank{rank}.safetensors", {})
-
-    def new(model: str, run: str, **settings) -> Trainer:
-        return Trainer(resolve_config(registry, model, {**TINY_CONFIG, **settings}), out / run, progress=False)
-
-    common = dict(checkpoint_every=2)
-    fit(new("dcgan", "straight", steps=4, **common), "straight")
-    fit(new("dcgan", "split", steps=2, **common), "split-2")
-    fit(Trainer.from_run_dir(out / "split", steps=4, progress=False), "split-4")
-    fit(new("wgan-gp", "wgan-gp", steps=2, n_critic=2), "wgan-gp")
-
-    # WGAN-GP's critic step under DDP (autograd.grad with create_graph inside) against one
-    # process on the whole batch: the same parameter gradients.
-    dist.init_process_group("gloo")
-    try:
-        import ganzoo
-
-        torch.manual_seed(0)  # the same critic on every rank (as the trainer builds its nets)
-        net = ganzoo.create("wgan-gp", image_size=16, channels=1, ngf=8, ndf=8).discriminator
-        reference = ganzoo.create("wgan-gp", image_size=16, channels=1, ngf=8, ndf=8).discriminator
-        reference.load_state_dict(net.state_dict())
-        loss = WGANGPLoss()
-        g = torch.Generator().manual_seed(0)
-        real, fake, eps = torch.randn(8, 1, 16, 16, generator=g), torch.randn(8, 1, 16, 16, generator=g), torch.rand(8, generator=g)
-
-        def critic_loss(d, part):
-            return loss.discriminator_loss(d(real[part]), d(fake[part])) + loss.gp_weight * gradient_penalty(d, interpolate(real[part], fake[part], eps[part]))
-
-        critic_loss(reference, slice(None)).backward()
-        wrapped = distributed.data_parallel(net, torch.device("cpu"))
-        critic_loss(wrapped, slice(4 * rank, 4 * rank + 4)).backward()
-        worst = max((a.grad - b.grad).abs().max().item() for a, b in zip(reference.parameters(), net.parameters()))
-        scale = max(a.grad.abs().max().item() for a in reference.parameters())
-        (out / f"grad.rank{rank}.json").write_text(json.dumps({"worst": worst, "scale": scale}))
-    finally:
-        dist.destroy_process_group()
-
-
+@pytest.mark.slow  # one 2-process torchrun launch training four tiny runs: about 30 s on 2 busy cores
 def test_ranks_hold_identical_weights_resume_exactly_and_wgan_gp_gradients_match(tmp_path):
-    env = {**os.environ, **ONE_THREAD, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", str(HERE), str(tmp_path)]
+    # The worker is a module of the tests package: the repository root goes on the path (the
+    # folder it runs in stays the test's own).
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, **ONE_THREAD, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+               "-m", "tests.helpers.ddp_worker", str(tmp_path)]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
@@ -282,6 +239,3 @@ def test_ranks_hold_identical_weights_resume_exactly_and_wgan_gp_gradients_match
         grad = json.loads((tmp_path / f"grad.rank{rank}.json").read_text())
         assert grad["scale"] > 0 and grad["worst"] <= 1e-5 * grad["scale"], grad
 
-
-if __name__ == "__main__":
-    _worker(Path(sys.argv[1]))

@@ -93,7 +93,7 @@ class NanAfter(Loss):
 class NanPlugin:
     @ganzoo.hookimpl
     def register_losses(self, register):
-        register(ganzoo.LossSpec(name="nan-after", builder="test_trainer:NanAfter", defaults={"after": 5}))
+        register(ganzoo.LossSpec(name="nan-after", builder=f"{__name__}:NanAfter", defaults={"after": 5}))
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, register_plugin):
@@ -107,6 +107,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, register_plugin
     assert not (run / "generator.safetensors").exists()
 
 
+@pytest.mark.slow  # a real run polled until it has logged 3 steps, interrupted, then resumed
 def test_ctrl_c_saves_a_checkpoint_and_resumes(tmp_path):
     run = tmp_path / "run"
     args = ["run", "dcgan", "--steps", "100000", "--out", str(run), "--log-every", "1", "--checkpoint-every", "100000",

@@ -1,0 +1,69 @@
+"""``ganzoo eval``: a model's quality beside the real-vs-real floor or the identity/bicubic baseline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ganzoo.cli.output import console, positive_int, print_json, table
+from ganzoo.eval.metric_names import STD_SUFFIX, label
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("eval", help="measure a model's quality next to the real-vs-real floor or the baseline",
+                       description="Evaluate a run folder, weights file or pretrained name (ganzoo list --pretrained).")
+    p.add_argument("target", help="a run folder, a generator .safetensors file, or pretrained weights by name")
+    p.add_argument("--dataset", help="real data to compare with (default: the dataset the weights were trained on)")
+    p.add_argument("-n", type=positive_int, help="generated samples (default: as many as the real held-out split)")
+    p.add_argument("--features", default="auto", choices=("auto", "digits", "inception"),
+                   help="feature space: digits (ganzoo's digits network, offline), inception (FID; needs the weights "
+                        "file), auto (digits for digits/mnist, else inception)")
+    p.add_argument("--inception-weights", metavar="PATH", help="pt_inception-2015-12-05-6726825d.pth (or .safetensors)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data-root", metavar="DIR", help="where torchvision datasets live")
+    p.add_argument("--download", action="store_true", help="download a torchvision dataset if absent")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    # ganzoo.eval imports torch: here, not at the top, so that building the parser stays torch-free.
+    from ganzoo.eval.evaluation import evaluate
+
+    console(stderr=True).print(f"evaluating [bold]{args.target}[/] ...")
+    report = evaluate(args.target, dataset=args.dataset, samples=args.n, features=args.features,
+                      inception_weights=args.inception_weights, device=args.device, seed=args.seed,
+                      data_root=args.data_root, download=args.download)
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    rows = []
+    for key, value in report.metrics.items():
+        if key.endswith(STD_SUFFIX):
+            continue
+        std = report.metrics.get(key + STD_SUFFIX)
+        floor, floor_std = report.floor.get(key), report.floor.get(key + STD_SUFFIX)
+        rows.append((label(key), _number(value, std), "-" if floor is None else _number(floor, floor_std)))
+    if report.features:
+        what = f"{report.samples} samples vs {report.reference} real training images of {report.dataset}"
+    else:
+        what = f"{report.samples} held-out pairs of {report.dataset}"
+    out = console()
+    out.print(f"[bold]{report.model}[/] (step {report.step}, {report.task} task): {what}")
+    out.print(table(None, ["metric", "model", report.floor_label], rows))
+    shares = report.classes.get("shares")
+    if shares:
+        out.print("class shares: " + "  ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+    per_label = report.classes.get("accuracy_per_label")
+    if per_label:
+        out.print("accuracy per label: " + "  ".join(f"{k} {v:.0%}" for k, v in per_label.items()))
+    if report.features == "digits":
+        out.print("FD-digits/KID-digits use ganzoo's digits feature network: compare them with each other, "
+                  "never with Inception FID.")
+    return 0
+
+
+def _number(value: float, std: float | None = None) -> str:
+    text = f"{value:.4g}"
+    return f"{text} ± {std:.2g}" if std is not None else text

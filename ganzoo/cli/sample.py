@@ -1,0 +1,136 @@
+"""``ganzoo sample``: draw a grid from saved weights, or translate/upscale images (``--input``).
+
+Drawing images needs torch, and ``ganzoo.io.images``/``ganzoo.data.datasets`` import it: those
+imports (and PIL's, about 0.05 s) stay inside the functions, so that ``--help`` and the listing
+commands, which import this module to build the parser, start without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ganzoo.api import load
+from ganzoo.cli.output import console, positive_int
+from ganzoo.errors import GanzooError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("sample", help="draw samples from saved weights into a PNG grid, or translate/upscale images")
+    p.add_argument("weights", help="a generator .safetensors file or a run folder")
+    p.add_argument("-n", type=positive_int, default=64, help="number of images (default 64); with --labels, per class")
+    p.add_argument("-o", "--output", help="PNG file to write (default samples.png); with --input, a folder (default outputs)")
+    p.add_argument("--input", metavar="IMAGE_OR_FOLDER",
+                   help="image-to-image models: translate/upscale this image or every image in this folder")
+    p.add_argument("--force", action="store_true", help="overwrite output files that exist already")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nrow", type=positive_int, help="images per row (default: square; a class model's default is one column per class)")
+    p.add_argument("--labels", metavar="CLASSES",
+                   help="class-conditional models: one row of -n images per class, e.g. 0-9, 1,3,7 or class names")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_sample)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import torch  # (see the module docstring)
+
+    from ganzoo.io.images import save_grid
+
+    model = load(args.weights, device=args.device)
+    card = model.card
+    if args.input is not None:
+        return _transform_images(model, args)
+    if model.is_image_to_image:
+        raise GanzooError(f"model {card.model!r} turns images into images; give them with --input IMAGE_OR_FOLDER")
+    args.output = args.output or "samples.png"
+    _refuse_overwrite([args.output], args.force)
+    if args.labels is not None:
+        # One row per requested class, n images each; every row uses the same noise (the same
+        # seed), so a column shows one style drawn in every class.
+        classes = model.class_indices(_label_tokens(args.labels, model.class_names))
+        if args.nrow is not None and args.nrow != args.n:
+            raise GanzooError(f"with --labels each row holds one class and -n images; leave out --nrow (got {args.nrow}, -n {args.n})")
+        images = torch.cat([model.sample(args.n, seed=args.seed, labels=index) for index in classes])
+        save_grid(images, args.output, nrow=args.n)
+        names = ", ".join(model.class_names[i] for i in classes)
+        what = f"{len(classes)} row{'s' * (len(classes) != 1)} of {args.n} samples (classes {names})"
+    else:
+        images = model.sample(args.n, seed=args.seed)
+        nrow = args.nrow
+        what = f"{args.n} samples"
+        if model.num_classes:  # the images cycle through the classes: one column per class
+            nrow = nrow or min(model.num_classes, args.n)
+            shown = model.class_names[: min(model.num_classes, args.n)]
+            what += f" cycling through classes {', '.join(shown)}" + (", ..." if len(shown) < model.num_classes else "")
+        save_grid(images, args.output, nrow=nrow)
+    console().print(f"wrote {what} of {card.model} (step {card.step}) to {args.output}")
+    return 0
+
+
+def _label_tokens(text: str, names: list[str]) -> list[int | str]:
+    """``--labels`` text -> class indices and names: ``0-9``, ``1,3,7``, ``cat,dog``, or a mix.
+
+    A whole item that is a class name stays a name (so names with ``-`` or ``,`` work); ``A-B``
+    with whole numbers is a range (either direction); anything else is checked by the model.
+    """
+    folded = {name.casefold() for name in names}
+    if text.strip().casefold() in folded:
+        return [text.strip()]
+    tokens: list[int | str] = []
+    for item in (part.strip() for part in text.split(",")):
+        span = re.fullmatch(r"(\d+)\s*-\s*(\d+)", item)
+        if item.casefold() in folded or not span:
+            tokens.append(item)
+        else:
+            a, b = int(span[1]), int(span[2])
+            tokens.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
+    return tokens
+
+
+def _refuse_overwrite(paths: list[Any], force: bool) -> None:
+    taken = [str(p) for p in paths if os.path.exists(p)]
+    if taken and not force:
+        raise GanzooError(f"{taken[0]} exists already{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; "
+                          "choose another -o or pass --force to overwrite")
+
+
+def _transform_images(model: Any, args: argparse.Namespace) -> int:
+    """Write each translated/upscaled image and a side-by-side comparison into a folder."""
+    from PIL import Image, UnidentifiedImageError  # (see the module docstring)
+
+    from ganzoo.data.datasets import IMAGE_SUFFIXES
+    from ganzoo.io.images import save_grid
+
+    if not model.is_image_to_image:
+        raise GanzooError(f"model {model.card.model!r} draws images from noise; --input is for image-to-image models")
+    source = Path(args.input).expanduser()
+    if source.is_dir():
+        files = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    elif source.is_file():
+        files = [source]
+    else:
+        raise GanzooError(f"--input {str(source)!r} does not exist")
+    if not files:
+        raise GanzooError(f"--input folder {str(source)!r} holds no images")
+    out = Path(args.output or "outputs")
+    if out.suffix.lower() == ".png":
+        raise GanzooError("with --input, -o names a folder (one output and one comparison image per input)")
+    targets = [(out / f"{f.stem}.png", out / f"{f.stem}.compare.png") for f in files]
+    _refuse_overwrite([p for pair in targets for p in pair], args.force)
+    out.mkdir(parents=True, exist_ok=True)
+    for file, (output_path, compare_path) in zip(files, targets):
+        try:
+            with Image.open(file) as picture:
+                picture.load()
+                tensor = model.input_tensor(picture)
+        except (OSError, UnidentifiedImageError) as exc:
+            raise GanzooError(f"cannot read image {str(file)!r}: {exc}") from None
+        output = model.transform(tensor)
+        save_grid(output[None], output_path, nrow=1, padding=0)
+        row = model.task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
+        save_grid(row, compare_path, nrow=len(row))
+    console().print(f"{model.task.verb} {len(files)} image(s) with {model.card.model} into {out} (each with a .compare.png beside it)")
+    return 0

@@ -1,0 +1,78 @@
+"""Every quality metric ganzoo reports, by name: how it reads and which way is better.
+
+Evaluation writes these names, the trainer picks ``generator.best.safetensors`` by them and
+the CLI prints them; listing them once keeps the three in step when a metric is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str  # how a table shows it
+    higher_is_better: bool
+
+
+#: In the order a table lists them.
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("fd_digits", "FD-digits", False),
+    Metric("kid_digits", "KID-digits", False),
+    Metric("fid", "FID (Inception)", False),
+    Metric("kid", "KID (Inception)", False),
+    Metric("is", "Inception score", True),
+    Metric("precision", "precision (k=3)", True),
+    Metric("recall", "recall (k=3)", True),
+    Metric("density", "density (k=5)", True),
+    Metric("coverage", "coverage (k=5)", True),
+    Metric("classes_covered", "classes covered", True),
+    Metric("class_share_min", "smallest class share", True),
+    Metric("cond_accuracy", "conditional accuracy", True),
+    Metric("psnr", "PSNR (dB)", True),
+    Metric("ssim", "SSIM", True),
+    Metric("l1", "L1", False),
+)}
+
+#: (Fréchet distance, kernel distance) names of each feature space.
+FEATURE_DISTANCES = {"digits": ("fd_digits", "kid_digits"), "inception": ("fid", "kid")}
+#: ``<name>_std``: the spread of a metric measured over subsets (KID, Inception score).
+STD_SUFFIX = "_std"
+#: ``baseline_<name>``: the task's baseline (identity, bicubic) on the same held-out pairs.
+BASELINE_PREFIX = "baseline_"
+
+#: What "best" means for ``--eval-every``: the first of these that an evaluation gives.
+BEST_BY = ("fd_digits", "fid", "psnr")
+#: The few numbers a one-line summary shows, in this order: samples against real data ...
+HEADLINE_FEATURES = ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy")
+#: ... and held-out pairs of image-to-image models.
+HEADLINE_PAIRS = ("psnr", "ssim", "l1")
+HEADLINE = HEADLINE_FEATURES + HEADLINE_PAIRS
+
+
+def label(name: str) -> str:
+    """How a table shows ``name`` (unknown names, say from a plugin, as themselves)."""
+    return METRICS[name].label if name in METRICS else name
+
+
+def higher_is_better(name: str) -> bool:
+    """Which way ``name`` improves (unknown names: higher, like most scores)."""
+    return METRICS[name].higher_is_better if name in METRICS else True
+
+
+def best_by(scores: dict[str, float]) -> str | None:
+    """The metric that decides whether ``scores`` beat an earlier evaluation (None: none can)."""
+    return next((name for name in BEST_BY if name in scores), None)
+
+
+def is_better(name: str, new: float, old: float | None) -> bool:
+    """Whether ``new`` strictly improves on ``old`` (None: nothing yet) for metric ``name``."""
+    if old is None:
+        return True
+    return new > old if higher_is_better(name) else new < old
+
+
+def headline(scores: dict[str, float], names: tuple[str, ...] = HEADLINE) -> str:
+    """``"fd_digits 12.3, kid_digits 0.0123, ..."``: the ``names`` that ``scores`` has, in order."""
+    return ", ".join(f"{name} {scores[name]:.4g}" for name in names if name in scores)
