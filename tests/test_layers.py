@@ -27,7 +27,7 @@ Code inside the package uses the new module paths only: an old flat-layout path
 The first-party plugins (``plugins/``, installed as ``ganzoo_plugins``) and the example
 third-party plugin use ganzoo's public surfaces only, never the trainer, the CLI or the API
 module that sit above them. First-party plugins use the new paths; the example plugin is
-third-party code written against 0.2, so its old paths (``ganzoo.losses``) must keep working.
+third-party code written against the flat layout, so its old paths (``ganzoo.losses``) must keep working.
 """
 
 from __future__ import annotations

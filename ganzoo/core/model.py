@@ -266,7 +266,7 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-def load(registry: Registry, path: str | os.PathLike, device: str = "auto") -> GanModel:
+def load_model(registry: Registry, path: str | os.PathLike, device: str = "auto") -> GanModel:
     """Rebuild a model from a weights file, or from a run folder: its averaged generator
     ``generator.ema.safetensors`` when the run kept one (``--ema``; usually the better
     samples), else its ``generator.safetensors``. Name the file to load the other."""

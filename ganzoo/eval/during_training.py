@@ -85,7 +85,7 @@ class ClassCoverage:
         if dataset.labels is None:
             raise ConfigError(f"--class-report-every needs a labelled dataset; {dataset_name!r} has no labels")
         self.task, self.device, self.seed, self.samples = task, device, seed, samples
-        self.report = ClassReport(dataset, device, seed, samples)
+        self.report = ClassReport(dataset, device, seed, samples, dataset_name=dataset_name)
 
     def __call__(self, generate: Generate, step: int) -> dict[str, Any]:
         return self.report(fresh_samples(self.task, generate, self.device, _stream_seed(self.seed, step, 0)))

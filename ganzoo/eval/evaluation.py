@@ -22,7 +22,7 @@ from typing import Any, Callable
 import torch
 
 from ganzoo.core.model import GanModel
-from ganzoo.core.model import load as load_model
+from ganzoo.core.model import load_model
 from ganzoo.data.datasets import ImageDataset, as_float, load_dataset
 from ganzoo.data.splits import split_holdout, subset
 from ganzoo.errors import ConfigError

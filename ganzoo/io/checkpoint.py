@@ -76,7 +76,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save(run_dir: str | os.PathLike, state: dict[str, Any]) -> Path:
+def write_checkpoint(run_dir: str | os.PathLike, state: dict[str, Any]) -> Path:
     """Write ``state`` to ``run_dir/checkpoint.safetensors`` atomically."""
     tensors: dict[str, torch.Tensor] = {}
     skeleton = flatten(state, tensors)
@@ -85,7 +85,8 @@ def save(run_dir: str | os.PathLike, state: dict[str, Any]) -> Path:
     return path
 
 
-def load(run_dir: str | os.PathLike) -> dict[str, Any]:
+def read_checkpoint(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The training state in ``run_dir/checkpoint.safetensors`` (what :func:`write_checkpoint` wrote)."""
     path = Path(run_dir) / FILE_NAME
     if not path.is_file():
         raise RunFolderError(f"{run_dir} has no {FILE_NAME} to resume from")

@@ -34,6 +34,7 @@ from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
 from ganzoo.core.tasks import adapter_for
 from ganzoo.data import BatchStream, load_dataset
 from ganzoo.errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from ganzoo.eval import metric_names
 from ganzoo.eval.during_training import ClassCoverage, evaluator_for_run
 from ganzoo.io import checkpoint, run_folder
 from ganzoo.io.images import save_grid
@@ -47,11 +48,6 @@ from ganzoo.training.ema import EMA
 from ganzoo.training.metrics_log import MetricsLog
 from ganzoo.training.progress import progress_for
 from ganzoo.training.stop_signal import stop_requested
-
-#: What "best" means for ``--eval-every``: the first of these metrics the evaluation gives.
-BEST_BY = (("fd_digits", min), ("fid", min), ("psnr", max))
-#: The metrics a "best so far" note shows, in this order.
-HEADLINE = ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy", "psnr", "ssim", "l1")
 
 
 @dataclass
@@ -337,19 +333,19 @@ class Trainer:
         self.last_eval = self.evaluator.score(self.generate_eval, self.step)
         log.write(self.step, eval=self.last_eval)
         if self.config.eval_every and self.keep_if_best(self.last_eval):
-            bar.note(f"step {self.step}: best so far ({run_folder.BEST_GENERATOR_FILE}): {_headline(self.last_eval)}")
+            bar.note(f"step {self.step}: best so far ({run_folder.BEST_GENERATOR_FILE}): {metric_names.headline(self.last_eval)}")
         return self.last_eval
 
     def keep_if_best(self, scores: dict[str, float]) -> bool:
         """Write the generator (its EMA when kept) as ``generator.best.safetensors`` if ``scores``
         beat every earlier evaluation of this run (resumed runs included)."""
-        key, better = next(((k, f) for k, f in BEST_BY if k in scores), (None, None))
+        key = metric_names.best_by(scores)
         if key is None:
             return False
         path = self.run_dir / run_folder.BEST_GENERATOR_FILE
         if self.best is None and path.is_file():  # a resumed run: the best so far is in the file
             self.best = read_metadata(path).get("metrics", {}).get(key)
-        if self.best is not None and better(self.best, scores[key]) == self.best:
+        if not metric_names.is_better(key, scores[key], self.best):
             return False
         self.best = scores[key]
         net = self.ema.module if self.ema is not None else self.generator
@@ -361,7 +357,7 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         """The full training state (every rank takes part: each one's RNG is gathered)."""
         state = self.dist.gather_rng(self.state_dict(), (self.generator, self.discriminator), self.step, self._kept())
-        path = checkpoint.save(self.run_dir, state) if self.dist.is_main else self.run_dir / run_folder.CHECKPOINT_FILE
+        path = checkpoint.write_checkpoint(self.run_dir, state) if self.dist.is_main else self.run_dir / run_folder.CHECKPOINT_FILE
         self.checkpoint_step = self.step
         return path
 
@@ -448,7 +444,7 @@ class Trainer:
         if not self.resume and main:
             run_folder.create_run_dir(self.run_dir)
         if self.resume:
-            state = checkpoint.load(self.run_dir)
+            state = checkpoint.read_checkpoint(self.run_dir)
             self.load_state_dict(state)
             self.dist.restore_rng(state, cfg.seed, self.step)
             if self.step >= cfg.steps:
@@ -472,7 +468,3 @@ class Trainer:
                 f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {self._kept()}. "
                 "Try a lower --lr or another --seed"
             )
-
-
-def _headline(scores: dict[str, float]) -> str:
-    return ", ".join(f"{k} {scores[k]:.4g}" for k in HEADLINE if k in scores)

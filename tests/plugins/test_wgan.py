@@ -66,7 +66,7 @@ def test_wgan_trains_clips_and_counts_critic_steps(tmp_path):
     result = ganzoo.train("wgan", out=run, steps=3, **QUIET, **TINY)
     assert result.step == 3
     # n_critic = 5 critic steps per generator step: RMSprop's own step counters say so
-    state = checkpoint.load(run)
+    state = checkpoint.read_checkpoint(run)
     assert _optimizer_steps(state["optimizer_d"]) == {15}
     assert _optimizer_steps(state["optimizer_g"]) == {3}
     # every critic parameter ends inside [-c, c], and clipping really bit (init is N(0, 0.02))
@@ -88,7 +88,7 @@ def test_wgan_gp_trains_and_saves_loadable_weights(tmp_path):
     run = tmp_path / "wgan-gp"
     result = ganzoo.train("wgan-gp", out=run, steps=2, **QUIET, **TINY)
     assert result.step == 2
-    state = checkpoint.load(run)
+    state = checkpoint.read_checkpoint(run)
     assert _optimizer_steps(state["optimizer_d"]) == {10}
     assert _optimizer_steps(state["optimizer_g"]) == {2}
     meta = weights.read_metadata(run / "generator.safetensors")
@@ -105,7 +105,7 @@ def test_gradient_penalty_through_the_trainer_with_a_conditional_critic(tmp_path
         pytest.skip("no class-conditional model registered")
     run = tmp_path / "cgan-gp"
     ganzoo.train("cgan", loss="wgan-gp", d_norm="layer", n_critic=2, out=run, steps=2, **QUIET, **TINY)
-    assert _optimizer_steps(checkpoint.load(run)["optimizer_d"]) == {4}
+    assert _optimizer_steps(checkpoint.read_checkpoint(run)["optimizer_d"]) == {4}
     assert weights.read_metadata(run / "generator.safetensors")["loss"] == "wgan-gp"
 
 

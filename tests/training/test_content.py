@@ -31,10 +31,10 @@ def test_unknown_term_and_settings():
 def test_pretrain_steps_leave_the_discriminator_untouched(tmp_path):
     """During pre-training only the generator learns; the critic's optimizer never steps."""
     ganzoo.train("dcgan", out=tmp_path / "run", content="mse", pretrain_steps=3, steps=3, **TINY)
-    state = checkpoint.load(tmp_path / "run")
+    state = checkpoint.read_checkpoint(tmp_path / "run")
     assert state["optimizer_d"]["state"] == {}
     assert all(float(s["step"]) == 3 for s in state["optimizer_g"]["state"].values())
     ganzoo.train(resume=tmp_path / "run", steps=5)
-    state = checkpoint.load(tmp_path / "run")
+    state = checkpoint.read_checkpoint(tmp_path / "run")
     assert all(float(s["step"]) == 2 for s in state["optimizer_d"]["state"].values())
     assert all(float(s["step"]) == 5 for s in state["optimizer_g"]["state"].values())

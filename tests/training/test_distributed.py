@@ -188,7 +188,7 @@ def test_nproc_2_trains_resumes_and_keeps_ranks_in_sync(tmp_path):
     assert meta["training"]["world_size"] == 2 and meta["training"]["batch_size"] == 8
     saved = weights.read_tensors(run / "generator.safetensors")
     assert saved and not any(k.startswith("module.") for k in saved)
-    state = checkpoint.load(run)
+    state = checkpoint.read_checkpoint(run)
     assert state["step"] == 2 and state["ranks"]["world_size"] == 2 and len(state["ranks"]["rng"]) == 2
     assert not torch.equal(state["ranks"]["rng"][0]["torch"], state["ranks"]["rng"][1]["torch"])  # own noise per rank
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-000002.png"]

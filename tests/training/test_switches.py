@@ -160,11 +160,11 @@ def test_resume_with_ema_and_fp16_scaler_is_exact(tmp_path, model):
         common["n_critic"] = 2
     ganzoo.train(model, out=tmp_path / "straight", steps=4, **common)
     ganzoo.train(model, out=tmp_path / "split", steps=2, **common)
-    assert "scaler_d" in checkpoint.load(tmp_path / "split") and "ema" in checkpoint.load(tmp_path / "split")
+    assert "scaler_d" in checkpoint.read_checkpoint(tmp_path / "split") and "ema" in checkpoint.read_checkpoint(tmp_path / "split")
     ganzoo.train(resume=tmp_path / "split", steps=4)
     for name in ("generator.safetensors", "generator.ema.safetensors", "discriminator.safetensors"):
         _assert_same(tmp_path / "straight" / name, tmp_path / "split" / name)
-    a, b = checkpoint.load(tmp_path / "straight"), checkpoint.load(tmp_path / "split")
+    a, b = checkpoint.read_checkpoint(tmp_path / "straight"), checkpoint.read_checkpoint(tmp_path / "split")
     assert a["scaler_g"] == b["scaler_g"] and a["scaler_d"] == b["scaler_d"]
 
 
@@ -215,7 +215,7 @@ def test_fp16_wgan_gp_takes_finite_steps(tmp_path):
     run = tmp_path / "run"
     ganzoo.train("wgan-gp", out=run, steps=4, precision="fp16", **TINY)
     assert all(math.isfinite(m["d_loss"]) and math.isfinite(m["g_loss"]) for m in _metrics(run))
-    state = checkpoint.load(run)
+    state = checkpoint.read_checkpoint(run)
     scale = state["scaler_d"]["scale"]
     assert 0 < scale <= 2.0**16 and math.isfinite(scale)
     # Loss scaling may skip the first steps (overflow at the initial scale), but most were taken.

@@ -34,7 +34,7 @@ def test_short_run_writes_everything(tmp_path):
     meta = weights.read_metadata(run / "generator.safetensors")
     assert meta["step"] == "6" and meta["dataset"] == "digits" and meta["training"]["steps"] == 6
     assert meta["config"]["channels"] == 1 and meta["classes"] == [str(i) for i in range(10)]
-    assert checkpoint.load(run)["step"] == 6
+    assert checkpoint.read_checkpoint(run)["step"] == 6
     assert json.loads((run / "config.json").read_text())["steps"] == 6
 
 
@@ -101,7 +101,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, register_plugin
     run = tmp_path / "run"
     with pytest.raises(TrainingDiverged, match=r"discriminator and generator loss became non-finite between steps 5 and 6.*checkpoint \(step 4\)"):
         ganzoo.train("dcgan", loss="nan-after", out=run, steps=20, log_every=1, checkpoint_every=2, **TINY)
-    state = checkpoint.load(run)
+    state = checkpoint.read_checkpoint(run)
     assert state["step"] == 4
     assert all(torch.isfinite(t).all() for t in state["generator"].values() if t.is_floating_point())
     assert not (run / "generator.safetensors").exists()
@@ -121,7 +121,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert f"ganzoo run --resume {run}" in err
-    step = checkpoint.load(run)["step"]
+    step = checkpoint.read_checkpoint(run)["step"]
     assert step >= 3
     done = run_cli("run", "--resume", str(run), "--steps", str(step + 2), check=True)
     assert f"finished {step + 2} steps" in done.stdout
