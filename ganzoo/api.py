@@ -49,7 +49,7 @@ def create(name: str, **overrides: Any) -> GanModel:
 def load(name_or_path: str | os.PathLike, device: str = "auto", *, progress: bool | None = None) -> GanModel:
     """Rebuild a model, in eval mode, from a ganzoo safetensors file, a run folder, or pretrained
     weights by name (``load("dcgan.digits")``: cached, shipped in a package, or downloaded once
-    and checked against its sha256; see :func:`ganzoo.pretrained.resolve_weights`)."""
+    and checked against its sha256; see :func:`ganzoo.io.pretrained.resolve_weights`)."""
     from ganzoo.core.model import load_model
     from ganzoo.io.pretrained import resolve_weights
 

@@ -4,7 +4,7 @@ Everything that can be refused is refused in this process, as one line with exit
 any process starts: the run itself (:func:`ganzoo.api.plan_run`), a taken ``--out``, a batch
 that does not split over N processes, a device the processes cannot share. Torch-free except
 for asking whether CUDA is there (``--sync-bn``); the workers run the ordinary ``ganzoo run``,
-with the data-parallel runtime of :mod:`ganzoo.training.distributed`.
+with the torch-free checks of :mod:`ganzoo.training.world`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from ganzoo.api import plan_run
 from ganzoo.errors import ConfigError
 from ganzoo.io.run_folder import check_new_run_dir
-from ganzoo.training.distributed import SYNC_BN_NEEDS_CUDA, check_device_name, check_world, env_world
+from ganzoo.training.world import SYNC_BN_NEEDS_CUDA, check_device_name, check_world, env_world
 
 
 def strip_nproc(argv: Sequence[str]) -> list[str]:

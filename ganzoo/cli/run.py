@@ -22,7 +22,7 @@ from ganzoo.core.config import CONTENT_KEYS, OPTIONS, RESUMABLE_KEYS
 from ganzoo.core.options import Option
 from ganzoo.errors import GanzooError
 from ganzoo.eval.metric_names import BASELINE_PREFIX, HEADLINE_FEATURES, HEADLINE_PAIRS, headline
-from ganzoo.training.distributed import is_main_process
+from ganzoo.training.world import is_main_process
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 
 def default_data_root() -> Path:
-    """``$GANZOO_HOME/data`` (see :func:`ganzoo.home.ganzoo_home`)."""
+    """``$GANZOO_HOME/data`` (see :func:`ganzoo.io.home.ganzoo_home`)."""
     return ganzoo_home() / "data"
 
 

@@ -185,7 +185,7 @@ def _read_state_dict(path: Path) -> dict[str, Tensor]:
 
 def load_inception(path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> FIDInceptionV3:
     """:class:`FIDInceptionV3` with the FID weights from :func:`find_inception_weights`, frozen,
-    in eval mode, on ``device`` (None: :func:`ganzoo.device.select_device`'s choice)."""
+    in eval mode, on ``device`` (None: :func:`ganzoo.core.device.select_device`'s choice)."""
     from ganzoo.core.device import select_device
     from ganzoo.io.weights import load_into
 

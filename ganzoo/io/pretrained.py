@@ -1,7 +1,7 @@
 """Pretrained weights by name: from the cache, from the package that ships them, or downloaded.
 
 ``ganzoo.load("dcgan.digits")`` ends here. A name always means the same bytes: every file is
-checked against the sha256 and size its :class:`~ganzoo.specs.WeightsSpec` registered, and a
+checked against the sha256 and size its :class:`~ganzoo.plugin.specs.WeightsSpec` registered, and a
 download is streamed into a temporary file beside the cache file and renamed into place only
 once it verified, so nothing half-written ever sits under the final name. Nothing downloads
 under ``GANZOO_OFFLINE=1``. Torch-free, because ``ganzoo info`` uses it.

@@ -2,7 +2,7 @@
 
 Every function takes torch tensors of features, ``real`` (N x D) and ``fake`` (M x D), on any
 device, and returns Python floats. They know nothing about images or networks: extracting the
-features is :mod:`ganzoo.inception`'s job, so the same functions score any feature space.
+features is :mod:`ganzoo.eval.inception`'s job, so the same functions score any feature space.
 
 - **Fréchet distance** (:func:`frechet_distance`; FID on Inception features, Heusel et al.,
   arXiv 1706.08500): the distance between the two Gaussians with the sets' means and
@@ -301,7 +301,7 @@ def inception_score(logits: Tensor, splits: int = 10) -> tuple[float, float]:
     original code. The softmax is taken here, in float64. Std is the population std.
 
     For the published IS, pass the 1008 logits of the FID InceptionV3 *without* the fc bias
-    (:meth:`ganzoo.inception.FIDInceptionV3.unbiased_logits`), as the original code did.
+    (:meth:`ganzoo.eval.inception.FIDInceptionV3.unbiased_logits`), as the original code did.
     """
     logits = _features(logits, "logits")
     splits = int(splits)

@@ -85,7 +85,7 @@ class ArchitectureSpec:
 
 @dataclass(frozen=True)
 class LossSpec:
-    """An adversarial objective; ``builder`` resolves to a :class:`ganzoo.losses.Loss` factory
+    """An adversarial objective; ``builder`` resolves to a :class:`ganzoo.core.losses.Loss` factory
     called with ``defaults`` updated by the model's ``loss_config``."""
 
     name: str
@@ -109,7 +109,7 @@ class LossSpec:
 class ModelSpec:
     """A zoo entry: an architecture, a loss and the hyperparameters that make them train.
 
-    ``training`` holds :class:`ganzoo.config.TrainConfig` fields (optimizer, lr, betas,
+    ``training`` holds :class:`ganzoo.core.config.TrainConfig` fields (optimizer, lr, betas,
     n_critic, batch_size, steps, ...); ``architecture_config`` and ``loss_config`` update the
     architecture's and loss's own defaults.
     """

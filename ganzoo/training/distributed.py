@@ -43,75 +43,40 @@ optimizer steps and holds the same weights. How the pieces fit:
   step, waited for one step later, so it costs no stall); all ranks then checkpoint at the same
   step and stop with exit code 130.
 
-The module level stays torch-free: the ``ganzoo run --nproc N`` launcher
-(:mod:`ganzoo.cli.launch`) checks a run with it before re-executing itself under
-``torch.distributed.run``.
+The torch-free part (which process this is, what a launch must satisfy) is
+:mod:`ganzoo.training.world`, which the ``ganzoo run --nproc N`` launcher
+(:mod:`ganzoo.cli.launch`) uses before re-executing itself under ``torch.distributed.run``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
+import random
 import sys
 import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Sequence
 
-from ganzoo.errors import ConfigError, GanzooError
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from ganzoo.core.device import select_device
+from ganzoo.errors import ConfigError
+from ganzoo.io import checkpoint
+from ganzoo.training.world import (  # noqa: F401 (re-exported: the runtime's checks, in one place)
+    SYNC_BN_NEEDS_CUDA,
+    RanksOutOfSync,
+    check_device_name,
+    check_world,
+    env_world,
+    is_main_process,
+    rank_seed,
+)
 
 if TYPE_CHECKING:
-    import torch
-
     from ganzoo.core.config import TrainConfig
-
-
-SYNC_BN_NEEDS_CUDA = "--sync-bn needs CUDA devices (torch's SyncBatchNorm refuses CPU modules); leave it out on CPU"
-
-
-class RanksOutOfSync(GanzooError):
-    """The processes of a data-parallel run hold different weights (a bug, never expected)."""
-
-    exit_code = 1
-
-
-def env_world() -> tuple[int, int, int] | None:
-    """``(world_size, rank, local_rank)`` from torchrun's environment; None for a single process."""
-    raw = os.environ.get("WORLD_SIZE")
-    if not raw:
-        return None
-    try:
-        world = int(raw)
-        rank = int(os.environ.get("RANK", "0"))
-        local = int(os.environ.get("LOCAL_RANK", str(rank)))
-    except ValueError:
-        raise ConfigError(f"WORLD_SIZE, RANK and LOCAL_RANK must be whole numbers, got {raw!r}, "
-                          f"{os.environ.get('RANK')!r}, {os.environ.get('LOCAL_RANK')!r}") from None
-    if world <= 1:
-        return None
-    if not 0 <= rank < world:
-        raise ConfigError(f"RANK {rank} is outside WORLD_SIZE {world}")
-    return world, rank, local
-
-
-def is_main_process() -> bool:
-    """Whether this process prints and writes: always, unless it is a non-zero torchrun rank."""
-    return os.environ.get("RANK", "0") == "0" or (os.environ.get("WORLD_SIZE") or "1") == "1"
-
-
-def rank_seed(seed: int, *parts: Any) -> int:
-    """A 63-bit seed for one rank (and step), derived from the run's seed."""
-    text = ":".join(str(p) for p in ("ganzoo", seed, *parts))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
-
-
-def check_world(batch_size: int, world_size: int) -> None:
-    """Refuse a global batch that does not split evenly over the processes."""
-    if batch_size % world_size:
-        raise ConfigError(
-            f"--batch-size {batch_size} does not split evenly over {world_size} processes; "
-            f"use a multiple of {world_size} (it is the global batch: each process draws batch-size / {world_size})"
-        )
 
 
 # ---------------------------------------------------------------- the single-process context
@@ -124,8 +89,6 @@ class Context:
     is_main = True
 
     def select_device(self, name: str) -> torch.device:
-        from ganzoo.core.device import select_device
-
         return select_device(name)
 
     def shard(self) -> dict[str, int]:
@@ -171,10 +134,6 @@ SINGLE = Context()
 
 
 def _reseed(seed: int) -> None:
-    import random
-
-    import torch
-
     torch.manual_seed(seed)
     random.seed(seed)
 
@@ -185,45 +144,35 @@ def _warn_world_change(saved: int, now: int) -> None:
 
 
 # ---------------------------------------------------------------- several processes
-_DDP_CLASS: Any = None
+class DataParallelNet(DistributedDataParallel):
+    """DDP for training forwards; the plain module for eval or no-grad forwards and for state
+    dicts (no ``module.`` prefix, no collective when one rank samples)."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if self.training and torch.is_grad_enabled():
+            return super().forward(*args, **kwargs)
+        return self.module(*args, **kwargs)
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        return self.module.load_state_dict(state_dict, strict=strict, assign=assign)
 
 
 def data_parallel(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-    """``net`` wrapped in :class:`DataParallelNet` (built once, so torch loads lazily)."""
-    global _DDP_CLASS
-    if _DDP_CLASS is None:
-        import torch
-        from torch.nn.parallel import DistributedDataParallel
-
-        class DataParallelNet(DistributedDataParallel):
-            """DDP for training forwards; the plain module for eval or no-grad forwards and for
-            state dicts (no ``module.`` prefix, no collective when one rank samples)."""
-
-            def forward(self, *args: Any, **kwargs: Any) -> Any:
-                if self.training and torch.is_grad_enabled():
-                    return super().forward(*args, **kwargs)
-                return self.module(*args, **kwargs)
-
-            def state_dict(self, *args: Any, **kwargs: Any) -> Any:
-                return self.module.state_dict(*args, **kwargs)
-
-            def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-                return self.module.load_state_dict(state_dict, strict=strict, assign=assign)
-
-        _DDP_CLASS = DataParallelNet
+    """``net`` wrapped in :class:`DataParallelNet`."""
     ids = [device.index] if device.type == "cuda" else None
-    return _DDP_CLASS(net, device_ids=ids, output_device=ids[0] if ids else None)
+    return DataParallelNet(net, device_ids=ids, output_device=ids[0] if ids else None)
 
 
 def unwrap(net: Any) -> Any:
     """The plain module inside a data-parallel wrapper (``net`` itself otherwise)."""
-    return net.module if _DDP_CLASS is not None and isinstance(net, _DDP_CLASS) else net
+    return net.module if isinstance(net, DataParallelNet) else net
 
 
 def parameter_digest(nets: Sequence[torch.nn.Module]) -> str:
     """SHA-256 of every parameter's name and bytes: equal on every rank when the ranks agree."""
-    import torch
-
     digest = hashlib.sha256()
     for net in nets:
         for name, param in unwrap(net).named_parameters():
@@ -237,8 +186,6 @@ class Distributed(Context):
     """One rank of a data-parallel run, inside an initialised process group."""
 
     def __init__(self, world_size: int, rank: int, local_rank: int, device: torch.device) -> None:
-        import torch.distributed as dist
-
         self.world_size, self.rank, self.local_rank, self.device = world_size, rank, local_rank, device
         self.is_main = rank == 0
         self.dist = dist
@@ -253,8 +200,6 @@ class Distributed(Context):
         return {"rank": self.rank, "world_size": self.world_size}
 
     def wrap(self, generator: Any, discriminator: Any, sync_bn: bool = False) -> tuple[Any, Any]:
-        import torch
-
         if sync_bn:
             if self.device.type != "cuda":
                 raise ConfigError(SYNC_BN_NEEDS_CUDA)
@@ -272,8 +217,6 @@ class Distributed(Context):
         _reseed(rank_seed(seed, self.rank))
 
     def restore_rng(self, state: dict[str, Any], seed: int, step: int) -> None:
-        from ganzoo.io import checkpoint
-
         ranks = state.get("ranks") or {}
         if int(ranks.get("world_size", 1)) == self.world_size and len(ranks.get("rng", [])) == self.world_size:
             checkpoint.set_rng_state(ranks["rng"][self.rank])
@@ -289,8 +232,6 @@ class Distributed(Context):
 
     @contextlib.contextmanager
     def agree(self, flag: ContextManager[Callable[[], bool]], step: Callable[[], int]) -> Iterator[Callable[[], bool]]:
-        import torch
-
         with flag as local:
             seen = {"step": None, "stop": False, "work": None, "buffer": None}
 
@@ -326,8 +267,6 @@ class Distributed(Context):
         return result
 
     def gather_rng(self, state: dict[str, Any], nets: Sequence[Any], step: int, kept: str) -> dict[str, Any]:
-        from ganzoo.io import checkpoint
-
         self.verify(nets, step, kept)
         states: list[Any] = [None] * self.world_size
         self.dist.all_gather_object(states, checkpoint.rng_state(), group=self.control)
@@ -336,10 +275,6 @@ class Distributed(Context):
 
 def _device_for(name: str, local_rank: int) -> tuple[str, torch.device]:
     """The process group backend and this rank's device for the run's ``--device``."""
-    import torch
-
-    from ganzoo.core.device import select_device
-
     name = str(name or "auto")
     check_device_name(name)
     kind = ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else select_device(name).type
@@ -363,8 +298,6 @@ def _session_store() -> Any:
     joined once, and every process group gets keys of its own (the ranks count sessions alike),
     so a new group never reads the addresses of the one destroyed before it.
     """
-    import torch.distributed as dist
-
     global _STORE, _SESSIONS
     if _STORE is None:
         _STORE, _, _ = next(dist.rendezvous("env://"))
@@ -381,8 +314,6 @@ def session(config: TrainConfig) -> Iterator[Context]:
     if world is None:
         yield SINGLE
         return
-    import torch
-    import torch.distributed as dist
 
     world_size, rank, local_rank = world
     check_world(config.batch_size, world_size)
@@ -409,13 +340,3 @@ def session(config: TrainConfig) -> Iterator[Context]:
             dist.destroy_process_group(context.control)
             if owned:
                 dist.destroy_process_group()
-
-
-# ---------------------------------------------------------------- device names (also checked by ganzoo run --nproc N)
-def check_device_name(name: str | None) -> None:
-    """Refuse a ``--device`` that data-parallel runs cannot use (torch-free, for the launcher too)."""
-    name = str(name or "auto")
-    if name.startswith("cuda:"):
-        raise ConfigError(f"with several processes each one uses cuda:LOCAL_RANK; pass --device cuda, not {name!r}")
-    if name not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"data-parallel training runs on cpu or cuda devices, not {name!r}; pass --device auto, cpu or cuda")

@@ -4,7 +4,7 @@ The 64x64 layout is pytorch/examples' ``dcgan/main.py`` layer for layer, so the 
 counts match (3,576,704 and 2,765,568 for RGB with nz 100, ngf = ndf = 64). Other sizes
 add or drop one stride-2 stage per factor of two; the 4x4 stage keeps ``ngf * size / 8``
 channels. The discriminator returns logits (no sigmoid), so any loss can be used with it.
-The layers come from :mod:`ganzoo.nn`, which the other DCGAN-style architectures share.
+The layers come from :mod:`ganzoo.core.dcgan_layers`, which the other DCGAN-style architectures share.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ Discriminator: the 70x70 PatchGAN with ``n_layers`` = 3: conv(4, s2) + LeakyReLU
 ``cat([condition, images], dim=1)`` and returns the patch logit map ``(N, 1, h, w)``, no
 sigmoid: 30x30 at 256, 14x14 at 128, 6x6 at 64 (each logit sees a 70x70 patch).
 
-Weights are N(0, 0.02) (norm scales N(1, 0.02)) through :func:`ganzoo.nn.init_weights`,
+Weights are N(0, 0.02) (norm scales N(1, 0.02)) through :func:`ganzoo.core.dcgan_layers.init_weights`,
 the initialisation DCGAN uses; conv biases start at zero as in the reference.
 """
 
