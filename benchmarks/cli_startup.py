@@ -9,6 +9,13 @@ Targets: a median of at most 0.35 s, and under a quarter of the torch import.
 Timings are reported, not asserted: the script always exits 0.
 
     python benchmarks/cli_startup.py [--quick] [--repeat 15] [--json PATH]
+
+``--against DIR`` instead compares this checkout with another one (a ``git worktree`` of an
+earlier commit, say): both run from their source trees by ``PYTHONPATH`` (the same import
+mechanism, bytecode cached), alternating, and the CPU time each command takes is compared as
+medians (CPU time is steadier than wall time on a shared machine).
+
+    git worktree add /tmp/before <commit> && python benchmarks/cli_startup.py --against /tmp/before
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,14 +45,54 @@ def time_once(argv: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, proc.returncode
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def source_path(checkout: Path, folder: Path) -> str:
+    """A ``PYTHONPATH`` entry that imports ``ganzoo`` and ``ganzoo_plugins`` from ``checkout``."""
+    folder.mkdir()
+    (folder / "ganzoo").symlink_to(checkout / "ganzoo")
+    (folder / "ganzoo_plugins").symlink_to(checkout / "plugins")
+    return str(folder)
+
+
+def cpu_seconds(argv: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def compare_against(other: Path, repeat: int) -> int:
+    """CPU time of each read-only command in this checkout and in ``other``, alternating."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as installed: bytecode cached
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {"before": source_path(other.resolve(), Path(tmp) / "before"), "after": source_path(REPO, Path(tmp) / "after")}
+        print(f"CPU time of `python -m ganzoo COMMAND`: {other} (before) vs {REPO} (after), median of {repeat} alternating runs")
+        for command in COMMANDS:
+            argv = [sys.executable, "-m", "ganzoo", *command]
+            times: dict[str, list[float]] = {"before": [], "after": []}
+            for i in range(repeat + 1):
+                for side in ("before", "after") if i % 2 else ("after", "before"):
+                    seconds = cpu_seconds(argv, {**env, "PYTHONPATH": paths[side]})
+                    if i:  # the first round warms caches and writes bytecode
+                        times[side].append(seconds)
+            before, after = statistics.median(times["before"]), statistics.median(times["after"])
+            print(f"  {' '.join(command):<11} before {before * 1000:5.0f} ms   after {after * 1000:5.0f} ms   after/before {after / before:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=None, help="runs of each command (default 15; --quick 5)")
     parser.add_argument("--quick", action="store_true", help="5 runs of each command")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (run_all.py reads it)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first, to warm file caches (default 1)")
+    parser.add_argument("--against", metavar="DIR", type=Path, help="compare with another ganzoo checkout instead")
     args = parser.parse_args()
     args.repeat = args.repeat or (5 if args.quick else 15)
+    if args.against is not None:
+        return compare_against(args.against, args.repeat)
 
     python = sys.executable
     script = Path(python).parent / ("ganzoo.exe" if os.name == "nt" else "ganzoo")

@@ -12,8 +12,8 @@ import argparse
 import dataclasses
 from typing import Any
 
+from ganzoo.cli.commands import help_of
 from ganzoo.cli.output import console, literal, print_card, print_json, table
-from ganzoo.core.config import TrainConfig
 from ganzoo.io.home import offline
 from ganzoo.plugin.discovery import get_registry, plugin_infos
 from ganzoo.plugin.specs import ModelSpec, WeightsSpec
@@ -21,9 +21,9 @@ from ganzoo.plugin.specs import ModelSpec, WeightsSpec
 ARXIV = "https://arxiv.org/abs/"
 
 
-def add_parsers(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """The ``list``, ``info`` and ``plugins`` sub-commands."""
-    p = sub.add_parser("list", help="list models (or losses, architectures, datasets, pretrained weights)")
+    p = sub.add_parser("list", help=help_of("list"))
     p.add_argument("pattern", nargs="?", help="wildcard or substring to filter names, e.g. '*gan*'")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--losses", action="store_true", help="list losses")
@@ -33,12 +33,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="describe a model, architecture, loss, dataset or pretrained weights")
+    p = sub.add_parser("info", help=help_of("info"))
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("plugins", help="list discovered plugins and their status")
+    p = sub.add_parser("plugins", help=help_of("plugins"))
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_plugins)
 
@@ -134,6 +134,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     data = spec_dict(spec)
     if isinstance(spec, ModelSpec):
         arch, loss = registry.architecture(spec.architecture), registry.loss(spec.loss)
+        from ganzoo.core.config import TrainConfig  # the run configuration: only `info MODEL` needs it (start-up)
+
         training = TrainConfig(model=spec.name, **{k: v for k, v in spec.training.items()})
         data["task"] = arch.task
         data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "dataset", "architecture_config", "loss_config")}

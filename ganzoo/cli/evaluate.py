@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ganzoo.cli.commands import help_of
 from ganzoo.cli.output import console, positive_int, print_json, table
 from ganzoo.eval.metric_names import STD_SUFFIX, label
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("eval", help="measure a model's quality next to the real-vs-real floor or the baseline",
+    p = sub.add_parser("eval", help=help_of("eval"),
                        description="Evaluate a run folder, weights file or pretrained name (ganzoo list --pretrained).")
     p.add_argument("target", help="a run folder, a generator .safetensors file, or pretrained weights by name")
     p.add_argument("--dataset", help="real data to compare with (default: the dataset the weights were trained on)")

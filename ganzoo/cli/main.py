@@ -2,8 +2,10 @@
 
 ``list``/``info``/``plugins`` live in :mod:`ganzoo.cli.catalog`, ``run`` in
 :mod:`ganzoo.cli.run` (its ``--nproc`` launcher in :mod:`ganzoo.cli.launch`), ``sample`` in
-:mod:`ganzoo.cli.sample`, ``eval`` in :mod:`ganzoo.cli.evaluate`. Building the parser imports
-all of them and never torch, so ``list``, ``info``, ``plugins`` and ``--help`` stay torch-free.
+:mod:`ganzoo.cli.sample`, ``eval`` in :mod:`ganzoo.cli.evaluate` (:mod:`ganzoo.cli.commands`
+says which). A command's parser comes from its module; the others are listed by name and help
+only, so a command imports just its own module, and never torch for ``list``, ``info``,
+``plugins`` and ``--help``.
 User mistakes print one line and exit 2.
 """
 
@@ -12,10 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import import_module
 from typing import Sequence
 
 from ganzoo._version import __version__
-from ganzoo.cli import catalog, evaluate, run, sample
+from ganzoo.cli.commands import COMMANDS, command_in, help_of
 from ganzoo.cli.output import positive_int
 from ganzoo.errors import GanzooError
 
@@ -27,24 +30,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the command it names gets its full arguments (start-up)."""
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN model zoo for PyTorch.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     parser.add_argument("--threads", type=positive_int, metavar="N",
                         help="CPU threads torch may use (default: torch's choice; 1 is often fastest on a busy machine)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    catalog.add_parsers(sub)
-    run.add_parser(sub)
-    sample.add_parser(sub)
-    evaluate.add_parser(sub)
+    named = command_in(list(argv)) if argv is not None else None
+    if argv is None:  # the whole parser (tests, docs)
+        full = {module for module, _ in COMMANDS.values()}
+    else:  # the named command's module; none for `ganzoo --help` or a misspelled command
+        full = {COMMANDS[named][0]} if named in COMMANDS else set()
+    added: set[str] = set()
+    for command, (module, _) in COMMANDS.items():
+        if module in full and module not in added:  # the module adds all of its commands
+            import_module(f"ganzoo.cli.{module}").add_parser(sub)
+            added.add(module)
+        elif module not in full:
+            sub.add_parser(command, help=help_of(command))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # `run --nproc N` re-runs the same command
+    args.argv = argv  # `run --nproc N` re-runs the same command
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

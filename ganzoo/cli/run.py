@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from ganzoo.api import plan_run
-from ganzoo.cli.launch import launch_cli
+from ganzoo.cli.commands import help_of
 from ganzoo.cli.output import console, flag_type, positive_int
 from ganzoo.core.config import CONTENT_KEYS, OPTIONS, RESUMABLE_KEYS
 from ganzoo.core.options import Option
@@ -25,8 +24,7 @@ from ganzoo.eval.metric_names import BASELINE_PREFIX, HEADLINE_FEATURES, HEADLIN
 from ganzoo.training.world import is_main_process
 
 
-@dataclass(frozen=True)
-class RunArgument:
+class RunArgument(NamedTuple):  # a NamedTuple, not a dataclass: cheaper at CLI start-up
     """A ``ganzoo run`` argument that is no training option: its parser arguments and how the
     option table shows it."""
 
@@ -37,11 +35,11 @@ class RunArgument:
     #: How ``ganzoo.train`` takes it (markdown), or "-" where only the CLI has it.
     keyword: str = "-"
     metavar: str | None = None
-    arguments: Mapping[str, Any] = field(default_factory=dict)
+    arguments: Mapping[str, Any] | None = None
 
     def add_to(self, parser: Any) -> None:
         metavar = {"metavar": self.metavar} if self.metavar and self.name.startswith("-") else {}
-        parser.add_argument(self.name, help=self.help, **metavar, **self.arguments)
+        parser.add_argument(self.name, help=self.help, **metavar, **(self.arguments or {}))
 
 
 _RESUMABLE = " and ".join(f"--{k.replace('_', '-')}" for k in RESUMABLE_KEYS)
@@ -77,7 +75,7 @@ SET_ONLY = tuple(declared for declared in OPTIONS.values() if not declared.flag)
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("run", help="train a model", description="Train MODEL, or continue a run with --resume RUN_DIR.")
+    p = sub.add_parser("run", help=help_of("run"), description="Train MODEL, or continue a run with --resume RUN_DIR.")
     for argument in LEADING:
         argument.add_to(p)
     group = p.add_argument_group(
@@ -125,6 +123,8 @@ def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     overrides = overrides_of(args)
     if args.nproc and args.nproc > 1:  # re-run this command in N processes under torchrun
+        from ganzoo.cli.launch import launch_cli  # subprocess and signals: only for --nproc (start-up)
+
         return launch_cli(args, overrides)
     plan = plan_run(args.model, out=args.out, resume=args.resume, **overrides)
     status = console(stderr=True)

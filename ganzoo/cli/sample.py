@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.api import load
+from ganzoo.cli.commands import help_of
 from ganzoo.cli.output import console, positive_int
 from ganzoo.errors import GanzooError
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("sample", help="draw samples from saved weights into a PNG grid, or translate/upscale images")
+    p = sub.add_parser("sample", help=help_of("sample"))
     p.add_argument("weights", help="a generator .safetensors file or a run folder")
     p.add_argument("-n", type=positive_int, default=64, help="number of images (default 64); with --labels, per class")
     p.add_argument("-o", "--output", help="PNG file to write (default samples.png); with --input, a folder (default outputs)")

@@ -9,8 +9,7 @@ This module imports torch only inside the methods, so that the configuration lay
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ganzoo.errors import ConfigError
 
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-@dataclass
-class Showcase:
+class Showcase(NamedTuple):
     """The fixed inputs every sample grid of a run is drawn from, so grids compare across steps:
     noise and labels, or held-out inputs with their targets."""
 

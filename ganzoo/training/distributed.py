@@ -72,7 +72,6 @@ from ganzoo.training.world import (  # noqa: F401 (re-exported: the runtime's ch
     check_world,
     env_world,
     is_main_process,
-    rank_seed,
 )
 
 if TYPE_CHECKING:
@@ -131,6 +130,12 @@ class Context:
 
 
 SINGLE = Context()
+
+
+def rank_seed(seed: int, *parts: Any) -> int:
+    """A 63-bit seed for one rank (and step), derived from the run's seed."""
+    text = ":".join(str(p) for p in ("ganzoo", seed, *parts))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
 
 
 def _reseed(seed: int) -> None:

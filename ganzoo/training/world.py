@@ -7,9 +7,7 @@ can check a run before any process (or torch) starts; the runtime itself is
 
 from __future__ import annotations
 
-import hashlib
 import os
-from typing import Any
 
 from ganzoo.errors import ConfigError, GanzooError
 
@@ -44,12 +42,6 @@ def env_world() -> tuple[int, int, int] | None:
 def is_main_process() -> bool:
     """Whether this process prints and writes: always, unless it is a non-zero torchrun rank."""
     return os.environ.get("RANK", "0") == "0" or (os.environ.get("WORLD_SIZE") or "1") == "1"
-
-
-def rank_seed(seed: int, *parts: Any) -> int:
-    """A 63-bit seed for one rank (and step), derived from the run's seed."""
-    text = ":".join(str(p) for p in ("ganzoo", seed, *parts))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
 
 
 def check_world(batch_size: int, world_size: int) -> None:

@@ -1,0 +1,32 @@
+"""The ``ganzoo`` commands: which module serves each, and its one-line help.
+
+Listed here so that ``ganzoo --help`` can show every command while a run of one command imports
+only its own module (``ganzoo list`` never loads the ``run`` parser's option machinery).
+"""
+
+from __future__ import annotations
+
+#: Command -> (module under ``ganzoo.cli``, help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("catalog", "list models (or losses, architectures, datasets, pretrained weights)"),
+    "info": ("catalog", "describe a model, architecture, loss, dataset or pretrained weights"),
+    "plugins": ("catalog", "list discovered plugins and their status"),
+    "run": ("run", "train a model"),
+    "sample": ("sample", "draw samples from saved weights into a PNG grid, or translate/upscale images"),
+    "eval": ("evaluate", "measure a model's quality next to the real-vs-real floor or the baseline"),
+}
+
+
+def help_of(command: str) -> str:
+    return COMMANDS[command][1]
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command ``argv`` names (the first word after the global options), if any."""
+    words = iter(argv)
+    for word in words:
+        if word == "--threads":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
