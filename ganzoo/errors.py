@@ -29,6 +29,10 @@ class WeightsError(GanzooError):
     """A weights file that is not safetensors, or does not fit the architecture."""
 
 
+class NonFiniteWeights(WeightsError):
+    """Weights holding NaN or inf: never written, never loaded (they draw nothing)."""
+
+
 class PluginError(GanzooError):
     """A plugin that failed to load (raised only in strict mode)."""
 

@@ -15,7 +15,7 @@ from ganzoo.io import run_folder, weights
 from ganzoo.io.run_folder import WEIGHT_FILES
 from ganzoo._version import __version__
 from ganzoo.core.device import select_device
-from ganzoo.errors import ConfigError, WeightsError
+from ganzoo.errors import ConfigError, NonFiniteWeights, WeightsError
 from ganzoo.plugin.registry import Registry
 from ganzoo.plugin.specs import resolve
 from ganzoo.core.tasks import adapter_for
@@ -285,7 +285,12 @@ def load_model(registry: Registry, path: str | os.PathLike, device: str = "auto"
         raise WeightsError(f"{path} needs architecture {card.architecture!r}, which no installed plugin provides{hint}") from None
     generator, discriminator = build_nets(registry, card.architecture, card.config)
     net = generator if role == "generator" else discriminator
-    weights.load_into(net, weights.read_tensors(path), path)
+    tensors = weights.read_tensors(path)
+    bad = weights.non_finite(tensors)
+    if bad:  # a diverged run's weights draw nothing: say so instead of sampling NaN images
+        raise NonFiniteWeights(f"{path} cannot be used: {weights.describe_non_finite(bad)}; it holds the weights of a "
+                               "run that diverged (retrain with a lower --lr, or load an earlier file)")
+    weights.load_into(net, tensors, path)
     target = select_device(device)
     model = GanModel(net if role == "generator" else None, net if role == "discriminator" else None, card)
     return model.to(target).eval()

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import RunFolderError
+from ganzoo.errors import RunFolderError, WeightsError
 from ganzoo.io.run_folder import CHECKPOINT_FILE
 from ganzoo.io.weights import read_tensors, save_tensors
 
@@ -37,6 +37,17 @@ def flatten(obj: Any, tensors: dict[str, torch.Tensor], path: str = "") -> Any:
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     raise TypeError(f"cannot checkpoint a {type(obj).__name__} at {path!r}")
+
+
+def tensors_in(obj: Any, path: str = "") -> dict[str, torch.Tensor]:
+    """Every tensor in a nested state, by the key :func:`flatten` would give it (no copies)."""
+    if isinstance(obj, torch.Tensor):
+        return {path or "value": obj}
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    found: dict[str, torch.Tensor] = {}
+    for k, v in items:
+        found.update(tensors_in(v, f"{path}.{k}" if path else str(k)))
+    return found
 
 
 def unflatten(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -90,10 +101,17 @@ def read_checkpoint(run_dir: str | os.PathLike) -> dict[str, Any]:
     path = Path(run_dir) / FILE_NAME
     if not path.is_file():
         raise RunFolderError(f"{run_dir} has no {FILE_NAME} to resume from")
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), framework="pt") as fh:
-        skeleton = json.loads((fh.metadata() or {}).get(_SKELETON, "null"))
-    if skeleton is None:
-        raise RunFolderError(f"{path} is not a ganzoo checkpoint")
-    return unflatten(skeleton, read_tensors(path))
+    unreadable = f"{path} is not a readable ganzoo checkpoint"
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            skeleton = json.loads((fh.metadata() or {}).get(_SKELETON, "null"))
+        if skeleton is None:
+            raise RunFolderError(f"{unreadable} (no training state in it)")
+        return unflatten(skeleton, read_tensors(path))
+    except RunFolderError:
+        raise
+    except (SafetensorError, OSError, ValueError, KeyError, TypeError, WeightsError) as exc:
+        raise RunFolderError(f"{unreadable} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                             f"delete it to restart the run from step 0 with `ganzoo run --resume {run_dir}`") from None

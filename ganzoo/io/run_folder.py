@@ -104,5 +104,15 @@ def truncate_metrics(run_dir: str | os.PathLike, step: int) -> None:
     path = Path(run_dir) / METRICS_FILE
     if not path.is_file():
         return
-    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    kept = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if _logged_by(line, step)]
     write_text(path, "".join(line + "\n" for line in kept))
+
+
+def _logged_by(line: str, step: int) -> bool:
+    """Whether a metrics line is whole and was logged at or before ``step`` (a crash may cut the
+    last line mid-way: it is dropped, like the lines after the checkpoint)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and isinstance(record.get("step"), int) and record["step"] <= step

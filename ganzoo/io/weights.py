@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ganzoo.io.atomic import write_with
-from ganzoo.errors import WeightsError
+from ganzoo.errors import NonFiniteWeights, WeightsError
 
 PREFIX = "ganzoo."
 #: Metadata values stored as JSON (everything else is a plain string).
@@ -51,7 +51,22 @@ def save_module(module: nn.Module, path: str | os.PathLike, meta: Mapping[str, A
     return Path(path)
 
 
+def non_finite(tensors: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of the floating-point tensors that hold NaN or inf."""
+    return [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+
+
+def describe_non_finite(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{len(names)} tensor(s) hold NaN or inf ({shown})"
+
+
 def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike, metadata: Mapping[str, str]) -> None:
+    """Write ``tensors`` atomically; a tensor holding NaN or inf is refused (nothing is written):
+    a file of diverged weights would pass for a good one."""
+    bad = non_finite(tensors)
+    if bad:
+        raise NonFiniteWeights(f"{path} was not written: {describe_non_finite(bad)}")
     write_with(path, lambda tmp: save_file(dict(tensors), str(tmp), metadata=dict(metadata)))
 
 

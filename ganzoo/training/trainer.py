@@ -33,12 +33,12 @@ from ganzoo.core.losses import Loss
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
 from ganzoo.core.tasks import adapter_for
 from ganzoo.data import BatchStream, load_dataset
-from ganzoo.errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from ganzoo.errors import ConfigError, RunFolderError, TrainingDiverged, TrainingInterrupted
 from ganzoo.eval import metric_names
 from ganzoo.eval.during_training import ClassCoverage, evaluator_for_run
-from ganzoo.io import checkpoint, run_folder
+from ganzoo.io import atomic, checkpoint, run_folder
 from ganzoo.io.images import save_grid
-from ganzoo.io.weights import read_metadata, save_module
+from ganzoo.io.weights import describe_non_finite, non_finite, read_metadata, save_module
 from ganzoo.plugin.discovery import get_registry
 from ganzoo.plugin.registry import Registry
 from ganzoo.plugin.specs import resolve
@@ -355,8 +355,11 @@ class Trainer:
         return True
 
     def save_checkpoint(self) -> Path:
-        """The full training state (every rank takes part: each one's RNG is gathered)."""
-        state = self.dist.gather_rng(self.state_dict(), (self.generator, self.discriminator), self.step, self._kept())
+        """The full training state (every rank takes part: each one's RNG is gathered). Weights or
+        optimizer state holding NaN or inf stop the run instead: the last checkpoint stays good."""
+        state = self.state_dict()
+        self._check_finite_state(state)
+        state = self.dist.gather_rng(state, (self.generator, self.discriminator), self.step, self._kept())
         path = checkpoint.write_checkpoint(self.run_dir, state) if self.dist.is_main else self.run_dir / run_folder.CHECKPOINT_FILE
         self.checkpoint_step = self.step
         return path
@@ -364,6 +367,8 @@ class Trainer:
     def save_weights(self) -> RunResult:
         """The final, self-describing weights (and the averaged generator when kept)."""
         cfg = self.config
+        self._check_finite_state({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+                                  **({"ema": self.ema.state_dict()} if self.ema is not None else {})})
         model = GanModel(self.generator, self.discriminator, replace(self.card, step=self.step))
         if not self.dist.is_main:
             written, ema_path = {role: self.run_dir / name for role, name in run_folder.WEIGHT_FILES.items()}, None
@@ -400,6 +405,7 @@ class Trainer:
 
         main = self.dist.is_main  # rank 0 alone writes, samples and evaluates
         losses = RunningLosses(self.device, self.step)
+        finite_through = self.step  # the last step whose losses were checked finite
         clock, started = time.perf_counter(), self.elapsed
         self.last_logged: dict[str, float] = {}
         with (
@@ -416,7 +422,8 @@ class Trainer:
                 if not (checkpoint_due or any(map(due, (cfg.log_every, cfg.sample_every, self.eval_every, cfg.class_report_every)))):
                     continue
                 d, g = losses.mean(self.dist)  # nothing non-finite is logged, sampled or checkpointed
-                self._check_finite(d, g, losses.since_step)
+                self._check_finite(d, g, finite_through)
+                finite_through = self.step
                 self.elapsed = started + time.perf_counter() - clock
                 if due(cfg.log_every):
                     self.last_logged = {"step": self.step, **self.log_losses(log, losses, d, g)}
@@ -443,9 +450,25 @@ class Trainer:
         cfg, main = self.config, self.dist.is_main
         if not self.resume and main:
             run_folder.create_run_dir(self.run_dir)
-        if self.resume:
+        if self.resume and main:
+            atomic.remove_stale_temporaries(self.run_dir)  # left by a process killed mid-write
+        if self.resume and not (self.run_dir / run_folder.CHECKPOINT_FILE).is_file():
+            # Stopped before its first checkpoint: nothing was trained for good, so the run starts
+            # again from step 0 with its saved settings (the same run a fresh start would give).
+            if main:
+                print(f"ganzoo: {self.run_dir} has no checkpoint yet: starting it again from step 0 with its saved settings",
+                      file=sys.stderr, flush=True)
+                run_folder.truncate_metrics(self.run_dir, 0)
+        elif self.resume:
             state = checkpoint.read_checkpoint(self.run_dir)
-            self.load_state_dict(state)
+            try:
+                self.load_state_dict(state)
+            except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+                raise RunFolderError(
+                    f"{self.run_dir / run_folder.CHECKPOINT_FILE} does not fit the run in {self.run_dir} "
+                    f"({_mismatch(state.get('config'), cfg.to_dict()) or ' '.join(str(exc).split())[:160]}): it was written "
+                    "by another model or configuration; put the run's own checkpoint back, or delete it to restart from step 0"
+                ) from None
             self.dist.restore_rng(state, cfg.seed, self.step)
             if self.step >= cfg.steps:
                 raise ConfigError(f"{self.run_dir} finished at step {self.step}; pass --steps N with N > {self.step} to train on")
@@ -461,6 +484,15 @@ class Trainer:
             return "no checkpoint had been written yet"
         return f"the last good checkpoint (step {self.checkpoint_step}) is kept in {self.run_dir}"
 
+    def _check_finite_state(self, state: dict[str, Any]) -> None:
+        """Stop the run (every rank alike: the weights are equal) if ``state`` holds NaN or inf."""
+        bad = non_finite(checkpoint.tensors_in(state))
+        if bad:
+            raise TrainingDiverged(
+                f"the weights became non-finite by step {self.step} ({describe_non_finite(bad)}); nothing was written; "
+                f"{self._kept()}. Try a lower --lr or another --seed"
+            )
+
     def _check_finite(self, d: float, g: float, since_step: int) -> None:
         bad = [name for name, v in (("discriminator", d), ("generator", g)) if not math.isfinite(v)]
         if bad:
@@ -468,3 +500,14 @@ class Trainer:
                 f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {self._kept()}. "
                 "Try a lower --lr or another --seed"
             )
+
+
+def _mismatch(saved: Any, wanted: dict[str, Any]) -> str:
+    """The settings in which a checkpoint's recorded config differs from the run's (``""``: none)."""
+    if not isinstance(saved, dict):
+        return "it records no run config"
+    pairs = [(k, saved.get(k), wanted.get(k)) for k in ("model", "architecture", "loss")]
+    arch_saved, arch_wanted = saved.get("architecture_config") or {}, wanted.get("architecture_config") or {}
+    pairs += [(k, arch_saved.get(k), arch_wanted.get(k)) for k in sorted(set(arch_saved) | set(arch_wanted))]
+    differ = [f"its {k} is {a!r}, the run's {b!r}" for k, a, b in pairs if a != b]
+    return "; ".join(differ[:3])
