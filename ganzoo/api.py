@@ -70,12 +70,14 @@ class RunPlan:
     config: TrainConfig
     run_dir: Path
     resume: bool = False
+    #: ``run_dir`` is the default name: if another run claims it first, the next free one is taken.
+    default_name: bool = False
 
     def fit(self, *, progress: bool | None = None) -> RunResult:
         """Train to ``config.steps`` (a fresh run folder, or on from the checkpoint)."""
         from ganzoo.training.trainer import Trainer  # imports torch: only once a run really starts
 
-        return Trainer(self.config, self.run_dir, resume=self.resume, progress=progress).fit()
+        return Trainer(self.config, self.run_dir, resume=self.resume, progress=progress, next_free_name=self.default_name).fit()
 
 
 def plan_run(
@@ -98,7 +100,7 @@ def plan_run(
         raise ConfigError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
     config = resolve_config(get_registry(), model, overrides)
     run_dir = Path(out) if out is not None else default_run_dir(config.model, config.dataset)
-    return RunPlan(config, run_dir)
+    return RunPlan(config, run_dir, default_name=out is None)
 
 
 def train(

@@ -55,7 +55,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         if args.nrow is not None and args.nrow != args.n:
             raise GanzooError(f"with --labels each row holds one class and -n images; leave out --nrow (got {args.nrow}, -n {args.n})")
         images = torch.cat([model.sample(args.n, seed=args.seed, labels=index) for index in classes])
-        save_grid(images, args.output, nrow=args.n)
+        _save_exclusively(save_grid, images, args.output, args.force, nrow=args.n)
         names = ", ".join(model.class_names[i] for i in classes)
         what = f"{len(classes)} row{'s' * (len(classes) != 1)} of {args.n} samples (classes {names})"
     else:
@@ -66,9 +66,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
             nrow = nrow or min(model.num_classes, args.n)
             shown = model.class_names[: min(model.num_classes, args.n)]
             what += f" cycling through classes {', '.join(shown)}" + (", ..." if len(shown) < model.num_classes else "")
-        save_grid(images, args.output, nrow=nrow)
+        _save_exclusively(save_grid, images, args.output, args.force, nrow=nrow)
     console().print(f"wrote {what} of {card.model} (step {card.step}) to {args.output}")
     return 0
+
+
+def _save_exclusively(save_grid: Any, images: Any, path: str, force: bool, **grid: Any) -> None:
+    """Write the grid; without ``--force`` never over a file, even one another process wrote meanwhile."""
+    try:
+        save_grid(images, path, exclusive=not force, **grid)
+    except FileExistsError:
+        raise GanzooError(f"{path} was written by someone else meanwhile; choose another -o or pass --force to overwrite") from None
 
 
 def _label_tokens(text: str, names: list[str]) -> list[int | str]:
@@ -130,8 +138,8 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
         except (OSError, UnidentifiedImageError) as exc:
             raise GanzooError(f"cannot read image {str(file)!r}: {exc}") from None
         output = model.transform(tensor)
-        save_grid(output[None], output_path, nrow=1, padding=0)
+        _save_exclusively(save_grid, output[None], output_path, args.force, nrow=1, padding=0)
         row = model.task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
-        save_grid(row, compare_path, nrow=len(row))
+        _save_exclusively(save_grid, row, compare_path, args.force, nrow=len(row))
     console().print(f"{model.task.verb} {len(files)} image(s) with {model.card.model} into {out} (each with a .compare.png beside it)")
     return 0

@@ -6,14 +6,18 @@ A reader (or a resumed run) sees either the old file or the complete new one, ne
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 from typing import Callable, Iterator
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path`` atomically."""
+def atomic_path(path: str | os.PathLike, exclusive: bool = False) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``path`` atomically. With
+    ``exclusive`` an existing ``path`` is never replaced: :class:`FileExistsError` instead, even
+    when another process created it while this one was writing (the file is published with a
+    hard link, which fails if the name is taken)."""
     import tempfile  # ~10 ms of start-up that the listing commands, which never write, do not pay
 
     path = Path(path)
@@ -26,10 +30,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets the usual mode
-        os.replace(tmp_path, path)
+        if exclusive:
+            _publish_exclusively(tmp_path, path)
+        else:
+            os.replace(tmp_path, path)
         _fsync_dir(path.parent)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _publish_exclusively(tmp: Path, path: Path) -> None:
+    try:
+        os.link(tmp, path)  # atomic, and fails if the name exists
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links: check, then rename (a narrow race remains)
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(tmp, path)
 
 
 def _umask() -> int:
@@ -63,7 +81,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
-    """Atomically write ``path`` with ``writer(temporary_path)``."""
-    with atomic_path(path) as tmp:
+def write_with(path: str | os.PathLike, writer: Callable[[Path], None], exclusive: bool = False) -> None:
+    """Atomically write ``path`` with ``writer(temporary_path)`` (``exclusive``: see :func:`atomic_path`)."""
+    with atomic_path(path, exclusive) as tmp:
         writer(tmp)

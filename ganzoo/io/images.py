@@ -15,8 +15,10 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
-def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None, padding: int = 2) -> None:
-    """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically."""
+def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None, padding: int = 2,
+              exclusive: bool = False) -> None:
+    """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically (``exclusive``: never
+    over a file that exists, :class:`FileExistsError` instead)."""
     from PIL import Image
     from torchvision.utils import make_grid
 
@@ -24,4 +26,4 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = 
     grid = make_grid(to_uint8(images), nrow=nrow, padding=padding)
     array = grid.permute(1, 2, 0).numpy()
     picture = Image.fromarray(array[..., 0] if images.shape[1] == 1 else array)
-    write_with(path, lambda tmp: picture.save(tmp, format="PNG"))
+    write_with(path, lambda tmp: picture.save(tmp, format="PNG"), exclusive=exclusive)

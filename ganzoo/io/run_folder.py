@@ -10,16 +10,18 @@ The one place that knows the layout of a run folder::
     generator.ema.safetensors    the averaged generator (``--ema``)
     generator.best.safetensors   the best generator by ``--eval-every``
     samples/step-NNNNNN.png      sample grids
+    .lock                        locked (``flock``) while a process trains in the folder; holds its pid
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 from pathlib import Path
 
-from typing import Any
+from typing import Any, Iterator
 
 from ganzoo.errors import RunFolderError
 from ganzoo.io.atomic import write_text
@@ -32,6 +34,7 @@ DISCRIMINATOR_FILE = "discriminator.safetensors"
 EMA_GENERATOR_FILE = "generator.ema.safetensors"
 BEST_GENERATOR_FILE = "generator.best.safetensors"
 SAMPLES_DIR = "samples"
+LOCK_FILE = ".lock"
 #: The final weights by role, as :meth:`ganzoo.core.model.GanModel.save` writes them.
 WEIGHT_FILES = {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE}
 
@@ -69,12 +72,52 @@ def check_new_run_dir(path: str | os.PathLike) -> Path:
     return path
 
 
-def create_run_dir(path: str | os.PathLike) -> Path:
-    """Create a new, empty run folder; an existing non-empty one is refused."""
-    path = check_new_run_dir(path)
-    path.mkdir(parents=True, exist_ok=True)
+def create_run_dir(path: str | os.PathLike, next_free: bool = False) -> Path:
+    """Create a new run folder and return it. ``mkdir`` claims it atomically: with ``next_free``
+    (a default name) a folder another process made meanwhile makes this one take the next free
+    ``-2``, ``-3``, ...; without, an existing empty folder is used and a non-empty one refused."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    base, n = path, 1
+    while True:
+        try:
+            path.mkdir()
+            break
+        except FileExistsError:
+            if not next_free:
+                check_new_run_dir(path)
+                break
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
     (path / SAMPLES_DIR).mkdir(exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def locked(run_dir: str | os.PathLike) -> Iterator[Path]:
+    """Hold the run folder's lock while the block runs: a second process that trains in the same
+    folder is refused in one line naming the holder. The kernel drops the lock when its process
+    ends, however it ends, so a killed run never leaves a stale lock. (Without ``fcntl``, on
+    Windows, there is no lock.)"""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield Path(run_dir)
+        return
+    path = Path(run_dir) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            raise RunFolderError(f"{run_dir} is in use by another ganzoo process (pid {holder}); wait for it to finish, "
+                                 "or stop it, then resume") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield Path(run_dir)
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def config_path(run_dir: str | os.PathLike) -> Path:

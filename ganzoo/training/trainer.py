@@ -17,6 +17,7 @@ pytorch/examples' dcgan and nanoGPT's train.py::
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import sys
@@ -105,8 +106,11 @@ class Trainer:
         resume: bool = False,
         registry: Registry | None = None,
         progress: bool | None = None,
+        next_free_name: bool = False,
     ) -> None:
         self.config = config
+        #: ``run_dir`` is a default name: if another process claims it first, take the next free one.
+        self.next_free_name = next_free_name
         self.run_dir = Path(run_dir)
         self.resume = resume
         self.registry = registry or get_registry()
@@ -390,9 +394,15 @@ class Trainer:
             return self._fit()
 
     def _fit(self) -> RunResult:
+        with contextlib.ExitStack() as self._held:  # the run folder's lock, held to the end
+            return self._train()
+
+    def _train(self) -> RunResult:
         cfg = self.config
         if self.resume:
             TrainConfig.from_run_dir(self.run_dir)
+            if self.dist.is_main:  # a second process on this folder is refused before any work
+                self._held.enter_context(run_folder.locked(self.run_dir))
         else:
             run_folder.check_new_run_dir(self.run_dir)
         self._setup()
@@ -449,7 +459,8 @@ class Trainer:
         metric lines logged after it."""
         cfg, main = self.config, self.dist.is_main
         if not self.resume and main:
-            run_folder.create_run_dir(self.run_dir)
+            self.run_dir = run_folder.create_run_dir(self.run_dir, next_free=self.next_free_name and self.dist.world_size == 1)
+            self._held.enter_context(run_folder.locked(self.run_dir))
         if self.resume and main:
             atomic.remove_stale_temporaries(self.run_dir)  # left by a process killed mid-write
         if self.resume and not (self.run_dir / run_folder.CHECKPOINT_FILE).is_file():
