@@ -196,8 +196,10 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
         if key in TRAIN_KEYS:
             train[key] = value
         elif key in arch_config or key in ("image_size", "channels", "num_classes"):
+            check_setting(f"architecture {arch.name!r}", key, value, arch_config.get(key, 1))
             arch_config[key] = value
         elif key in loss_config:
+            check_setting(f"loss {loss.name!r}", key, value, loss_config[key])
             loss_config[key] = value
         elif key in CONTENT_KEYS:
             content_config[key] = value
@@ -222,6 +224,31 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     check_image_size(registry, config)
     check_labels(registry, config)
     return config
+
+
+def check_setting(owner: str, key: str, value: Any, default: Any) -> None:
+    """An architecture's or loss's setting must be of the kind of its default (a whole number,
+    a number, text, true/false), and a setting whose default is a positive whole number (a
+    width, a latent size, a count) must be one too: 0 or a negative width builds nothing.
+    Checked before anything is built, so the message names the setting."""
+    def refuse(what: str) -> None:
+        raise ConfigError(f"{owner}: {key} must be {what} (its default is {default!r}), got {value!r}")
+
+    if default is None:
+        return
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            refuse("true or false")
+    elif isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool):
+            refuse("a whole number")
+        if default >= 1 and value < 1:
+            refuse("a whole number >= 1")
+    elif isinstance(default, float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            refuse("a number")
+    elif isinstance(default, str) and not isinstance(value, str):
+        refuse("text")
 
 
 def check_image_size(registry: Registry, config: TrainConfig) -> None:

@@ -65,6 +65,7 @@ def build_nets(registry: Registry, architecture: str, config: dict[str, Any]) ->
     """Import an architecture's builder and build its (generator, discriminator)."""
     spec = registry.architecture(architecture)
     builder = resolve(spec.builder, f"builder of architecture {architecture!r}")
+    check_fits_in_memory(builder, config, architecture)
     try:
         nets = builder(dict(config))
     except ValueError as exc:  # builders reject settings they cannot build with ValueError
@@ -72,6 +73,36 @@ def build_nets(registry: Registry, architecture: str, config: dict[str, Any]) ->
     if not (isinstance(nets, tuple) and len(nets) == 2 and all(isinstance(n, nn.Module) for n in nets)):
         raise ConfigError(f"builder of architecture {architecture!r} must return (generator, discriminator) modules")
     return nets
+
+
+#: Bytes one parameter takes in training: fp32 weight, gradient and Adam's two moments.
+TRAINING_BYTES_PER_PARAMETER = 16
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits_in_memory(builder: Any, config: dict[str, Any], architecture: str) -> None:
+    """Count the nets' parameters on the meta device (no memory, no random numbers) and refuse
+    settings whose training would need more memory than the machine has, before allocating any."""
+    try:
+        with torch.device("meta"):
+            nets = builder(dict(config))
+    except Exception:  # noqa: BLE001 - no estimate; the real build reports its own errors
+        return
+    count = sum(count_parameters(net) for net in nets if isinstance(net, nn.Module)) if isinstance(nets, tuple) else 0
+    memory = physical_memory()
+    if memory and count * TRAINING_BYTES_PER_PARAMETER > memory:
+        raise ConfigError(
+            f"architecture {architecture!r} with these settings has {count:,} parameters: training them needs about "
+            f"{count * TRAINING_BYTES_PER_PARAMETER / 2**30:,.0f} GiB, more than this machine's {memory / 2**30:,.0f} GiB; "
+            "lower its widths (ngf, ndf, ...) or the image size"
+        )
 
 
 class GanModel(nn.Module):
