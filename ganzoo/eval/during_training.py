@@ -16,6 +16,7 @@ from ganzoo.core.tasks import TaskAdapter
 from ganzoo.data import ImageDataset, as_float
 from ganzoo.errors import ConfigError
 from ganzoo.eval.class_report import ClassReport
+from ganzoo.eval.classes import ClassJudge
 from ganzoo.eval.evaluation import SampleEvaluator
 
 #: ``generate(z, condition) -> images in [-1, 1]`` with the generator in eval mode.
@@ -42,8 +43,6 @@ class HeldOutPairs:
     """Image-to-image runs: PSNR/SSIM(/L1) on the pairs the run holds out, beside the task's
     baseline (identity, bicubic). A few forward passes: cheap enough for every sample grid."""
 
-    cheap = True
-
     def __init__(self, task: TaskAdapter, held_out: ImageDataset, device: torch.device) -> None:
         self.task = task
         self.inputs, self.targets = as_float(held_out.inputs, device), as_float(held_out.images, device)
@@ -57,12 +56,11 @@ class HeldOutPairs:
 class SamplesVersusReal:
     """Noise and class runs: ``ganzoo eval``'s metrics of fresh samples against the real data."""
 
-    cheap = False
-
-    def __init__(self, task: TaskAdapter, dataset: ImageDataset, dataset_name: str, device: torch.device, seed: int) -> None:
+    def __init__(self, task: TaskAdapter, dataset: ImageDataset, dataset_name: str, device: torch.device, seed: int,
+                 judge: ClassJudge | None = None) -> None:
         self.task, self.device, self.seed = task, device, seed
         with torch.random.fork_rng(devices=[]):  # real-side statistics once; training's random stream untouched
-            self.evaluator = SampleEvaluator(dataset, dataset_name, device=device, seed=seed)
+            self.evaluator = SampleEvaluator(dataset, dataset_name, device=device, seed=seed, judge=judge)
 
     def score(self, generate: Generate, step: int) -> dict[str, float]:
         draw = fresh_samples(self.task, generate, self.device, _stream_seed(self.seed, step, 1))
@@ -70,11 +68,13 @@ class SamplesVersusReal:
 
 
 def evaluator_for_run(task: TaskAdapter, dataset: ImageDataset, held_out: ImageDataset | None, dataset_name: str,
-                      device: torch.device, seed: int, wanted: bool) -> HeldOutPairs | SamplesVersusReal | None:
-    """What a run measures: its held-out pairs always (cheap), fresh samples when ``wanted``."""
+                      device: torch.device, seed: int, wanted: bool,
+                      judge: ClassJudge | None = None) -> HeldOutPairs | SamplesVersusReal | None:
+    """What a run measures: its held-out pairs always (cheap), fresh samples when ``wanted``
+    (with the class report's ``judge`` when the run has one: one classifier per run, not two)."""
     if held_out is not None:
         return HeldOutPairs(task, held_out, device)
-    return SamplesVersusReal(task, dataset, dataset_name, device, seed) if wanted else None
+    return SamplesVersusReal(task, dataset, dataset_name, device, seed, judge) if wanted else None
 
 
 class ClassCoverage:
@@ -84,8 +84,12 @@ class ClassCoverage:
                  samples: int) -> None:
         if dataset.labels is None:
             raise ConfigError(f"--class-report-every needs a labelled dataset; {dataset_name!r} has no labels")
-        self.task, self.device, self.seed, self.samples = task, device, seed, samples
+        self.task, self.device, self.seed = task, device, seed
         self.report = ClassReport(dataset, device, seed, samples, dataset_name=dataset_name)
+
+    @property
+    def judge(self) -> ClassJudge:
+        return self.report.judge
 
     def __call__(self, generate: Generate, step: int) -> dict[str, Any]:
         return self.report(fresh_samples(self.task, generate, self.device, _stream_seed(self.seed, step, 0)))

@@ -75,7 +75,8 @@ class SampleEvaluator:
     """
 
     def __init__(self, dataset: ImageDataset, dataset_name: str, *, features: str = "auto", device: torch.device,
-                 samples: int | None = None, inception_weights: str | None = None, seed: int = 0) -> None:
+                 samples: int | None = None, inception_weights: str | None = None, seed: int = 0,
+                 judge: ClassJudge | None = None) -> None:
         self.space = choose_features(features, dataset_name)
         train_index, held_index = digits_split(len(dataset))
         if len(train_index) > MOST_REFERENCE:
@@ -88,7 +89,9 @@ class SampleEvaluator:
             raise ConfigError(f"evaluation needs at least 10 samples, got {self.samples}")
         self.device = device
         self.extract = FeatureExtractor(self.space, device, inception_weights)
-        self.judge = ClassJudge(dataset, dataset_name, device, seed) if dataset.labels is not None else None
+        if judge is None and dataset.labels is not None:  # a judge built for this data may be passed in
+            judge = ClassJudge(dataset, dataset_name, device, seed)
+        self.judge = judge
         self.reference = len(train)
         self.real, _ = self.extract(as_float(train.images))
         held_images = as_float(held.images)

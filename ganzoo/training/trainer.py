@@ -74,9 +74,9 @@ def make_optimizer(config: TrainConfig, params: Iterator[nn.Parameter], lr: floa
 class RunningLosses:
     """Sums of (d_loss, g_loss) since the last log line, kept on the device: no host sync per step."""
 
-    def __init__(self, device: torch.device, step: int) -> None:
+    def __init__(self, device: torch.device) -> None:
         self.sums = torch.zeros(2, device=device)
-        self.count, self.since_step, self.since_time = 0, step, time.perf_counter()
+        self.count, self.since_time = 0, time.perf_counter()
 
     def add(self, d_loss: torch.Tensor, g_loss: torch.Tensor) -> None:
         self.sums += torch.stack((d_loss, g_loss))
@@ -87,9 +87,9 @@ class RunningLosses:
         d, g = (dist.mean(self.sums) / max(self.count, 1)).tolist()
         return d, g
 
-    def reset(self, step: int, now: float) -> None:
+    def reset(self, now: float) -> None:
         self.sums.zero_()
-        self.count, self.since_step, self.since_time = 0, step, now
+        self.count, self.since_time = 0, now
 
 
 class Trainer:
@@ -182,7 +182,8 @@ class Trainer:
         # Held-out pairs are scored at every sample grid (cheap); samples against the real data
         # (costly) only when --eval-every asks.
         self.evaluator = evaluator_for_run(self.task, self.dataset, self.held_out, cfg.dataset, self.device, cfg.seed,
-                                           wanted=bool(cfg.eval_every))
+                                           wanted=bool(cfg.eval_every),
+                                           judge=self.class_coverage.judge if self.class_coverage is not None else None)
         self.eval_every = cfg.eval_every or (cfg.sample_every if self.evaluator is not None else 0)
         self.last_eval: dict[str, float] = {}
         self.best: float | None = None
@@ -311,7 +312,7 @@ class Trainer:
         if self.step == self.config.steps:  # several processes: world_size, ranks_in_sync (or RanksOutOfSync)
             line.update(self.dist.verify((self.generator, self.discriminator), self.step, self._kept()))
         log.write(self.step, **line)
-        losses.reset(self.step, now)
+        losses.reset(now)
         return line
 
     def save_samples(self) -> Path:
@@ -414,7 +415,7 @@ class Trainer:
             return bool(every) and (self.step % every == 0 or self.step == cfg.steps)
 
         main = self.dist.is_main  # rank 0 alone writes, samples and evaluates
-        losses = RunningLosses(self.device, self.step)
+        losses = RunningLosses(self.device)
         finite_through = self.step  # the last step whose losses were checked finite
         clock, started = time.perf_counter(), self.elapsed
         self.last_logged: dict[str, float] = {}

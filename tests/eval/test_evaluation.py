@@ -136,3 +136,14 @@ def test_eval_every_logs_metrics_keeps_the_best_and_leaves_training_unchanged(tm
     assert judged.metrics["fd_digits"] == pytest.approx(evals[4]["fd_digits"])
     a, b = weights.read_tensors(plain.generator), weights.read_tensors(judged.generator)
     assert all(torch.equal(a[k], b[k]) for k in a)  # the evaluation draws from its own random stream
+
+
+def test_a_run_with_both_reports_builds_one_class_judge(tmp_path):
+    from ganzoo.core.config import resolve_config
+    from ganzoo.plugin.discovery import get_registry
+    from ganzoo.training.trainer import Trainer
+
+    settings = dict(image_size=16, ngf=8, ndf=8, nz=8, batch_size=16, eval_every=5, class_report_every=5)
+    trainer = Trainer(resolve_config(get_registry(), "dcgan", settings), tmp_path / "run")
+    trainer._setup()
+    assert trainer.evaluator.evaluator.judge is trainer.class_coverage.judge
