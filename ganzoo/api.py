@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ganzoo.core.config import OPTIONS, TrainConfig, resolve_config, resumed_config
 from ganzoo.errors import ConfigError
-from ganzoo.io.run_folder import default_run_dir
+from ganzoo.io.run_folder import check_new_run_dir, default_run_dir
 from ganzoo.plugin.discovery import get_registry
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def plan_run(
         raise ConfigError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
     config = resolve_config(get_registry(), model, overrides)
     run_dir = Path(out) if out is not None else default_run_dir(config.model, config.dataset)
-    return RunPlan(config, run_dir, default_name=out is None)
+    return RunPlan(config, check_new_run_dir(run_dir), default_name=out is None)  # a folder that cannot be made: refused now
 
 
 def train(

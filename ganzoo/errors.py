@@ -51,3 +51,61 @@ class TrainingInterrupted(GanzooError):
     """Ctrl-C during training: a checkpoint was saved and the run can be resumed."""
 
     exit_code = 130
+
+
+class PluginInterrupted(PluginError):
+    """Ctrl-C while a plugin was loading (often one that hangs at import): the message names it."""
+
+    exit_code = 130
+
+
+class StorageError(GanzooError, OSError):
+    """A file or folder that could not be written or used: the disk is full, a size limit is
+    reached, the place is read-only, or the path cannot exist. Nothing already on disk was lost.
+    Also an :class:`OSError` (``errno``, ``strerror``, ``filename``), so code that handles OS
+    errors keeps working; ``str()`` is the one-line message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, errno: int | None = None, reason: str | None = None, path: str | None = None) -> None:
+        OSError.__init__(self, errno, reason, path)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of(cls, exc: OSError, path: object = None, doing: str = "write") -> StorageError:
+        """``cannot DOING PATH: REASON`` for ``exc`` (``path``: what was meant, when ``exc``
+        names a temporary file or nothing)."""
+        where = path if path is not None else exc.filename
+        reason = os_reason(exc)
+        return cls(f"cannot {doing} {where}: {reason}" if where is not None else f"cannot {doing}: {reason}",
+                   exc.errno, reason, None if where is None else str(where))
+
+    def adding(self, more: str) -> StorageError:
+        """The same error with ``more`` said after it (what was kept, what to do)."""
+        return type(self)(f"{self.message}{more}", self.errno, self.strerror, self.filename)
+
+
+#: Reasons in words, where the system's own (``os.strerror``) would puzzle a user.
+_REASONS = {
+    "EISDIR": "it is a folder, not a file",
+    "ENOTDIR": "a part of the path is a file, not a folder",
+    "ENAMETOOLONG": "a name in the path is longer than the filesystem allows",
+    "EFBIG": "file too large (the system's or the filesystem's size limit)",
+    "EROFS": "read-only file system",
+    "EDQUOT": "disk quota exceeded",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why ``exc`` happened, in words: ``no space left on device``, ``it is a folder, not a file``."""
+    import errno
+    import os
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if name in _REASONS:
+        return _REASONS[name]
+    text = " ".join(str(exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__)).split())
+    return text[:1].lower() + text[1:]

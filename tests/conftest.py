@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from ganzoo.plugin import discovery as plugins
 
+# The fuzz tests (tests/hostile/test_fuzz.py) run the same examples on every machine: derandomized,
+# no deadline (a busy 2-core CI box is slow), no example database, and Hypothesis's caches in
+# the temp folder rather than a .hypothesis/ folder in the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "ganzoo-hypothesis")
+settings.register_profile(
+    "ganzoo",
+    derandomize=True,
+    deadline=None,
+    max_examples=60,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+# ``GANZOO_HYPOTHESIS_PROFILE=explore``: fresh random examples on every run (to hunt, not for CI).
+settings.register_profile("explore", settings.get_profile("ganzoo"), derandomize=False)
+settings.load_profile(os.environ.get("GANZOO_HYPOTHESIS_PROFILE", "ganzoo"))
 
 
 @pytest.fixture(autouse=True)

@@ -13,12 +13,16 @@ import dataclasses
 from typing import Any
 
 from ganzoo.cli.commands import help_of
-from ganzoo.cli.output import console, literal, print_card, print_json, table
+from ganzoo.cli.output import console, flag_type, literal, print_card, print_json, table
+from ganzoo.core.options import Option
 from ganzoo.io.home import offline
 from ganzoo.plugin.discovery import get_registry, plugin_infos
 from ganzoo.plugin.specs import ModelSpec, WeightsSpec
 
 ARXIV = "https://arxiv.org/abs/"
+
+#: ``plugins --check --timeout``: seconds, above 0.
+positive_float = flag_type(Option(help="", kind="number", positive=True))
 
 
 def add_parser(sub: Any) -> None:
@@ -40,6 +44,11 @@ def add_parser(sub: Any) -> None:
 
     p = sub.add_parser("plugins", help=help_of("plugins"))
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--check", action="store_true",
+                   help="load each third-party distribution in a subprocess of its own and report how it fared "
+                        "(finds a plugin that kills or freezes ganzoo; exit 1 when any is not ok)")
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="with --check: how long one distribution may take to load (default: 60)")
     p.set_defaults(func=cmd_plugins)
 
 
@@ -191,6 +200,8 @@ def _weights_card(spec: WeightsSpec, as_json: bool) -> int:
 
 # ---------------------------------------------------------------- plugins
 def cmd_plugins(args: argparse.Namespace) -> int:
+    if args.check:
+        return _check_plugins(args)
     infos = plugin_infos()
     if args.json:
         print_json([i.as_dict() for i in infos])
@@ -203,3 +214,22 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         rows.append((i.name, i.distribution, i.version, status, ", ".join(i.registered), notes))
     console().print(table(None, ["plugin", "distribution", "version", "status", "registers", "problems"], rows))
     return 0
+
+
+def _check_plugins(args: argparse.Namespace) -> int:
+    """``ganzoo plugins --check``: never imports a third-party plugin here (see :mod:`ganzoo.plugin.check`)."""
+    from ganzoo.plugin.check import DEFAULT_TIMEOUT_S, check_plugins
+
+    checked = check_plugins(args.timeout or DEFAULT_TIMEOUT_S)
+    failed = int(any(c.status != "ok" for c in checked))
+    if args.json:
+        print_json([c.as_dict() for c in checked])
+        return failed
+    if not checked:
+        console().print("no third-party plugins are installed")
+        return 0
+    style = {"ok": "green", "broken": "red", "crashed": "red", "hangs": "red"}
+    rows = [(c.name, c.distribution, c.version, literal(c.status, style.get(c.status, "")), "; ".join([c.error] * bool(c.error) + c.warnings))
+            for c in checked]
+    console().print(table(None, ["plugin", "distribution", "version", "status", "problems"], rows))
+    return failed

@@ -6,7 +6,9 @@
 says which). A command's parser comes from its module; the others are listed by name and help
 only, so a command imports just its own module, and never torch for ``list``, ``info``,
 ``plugins`` and ``--help``.
-User mistakes print one line and exit 2.
+User mistakes print one line and exit 2; a failure of the system (a full disk, a read-only place:
+any ``OSError`` that reached this far) one line naming the path and why, exit 1. ``--debug``
+shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Sequence
 from ganzoo._version import __version__
 from ganzoo.cli.commands import COMMANDS, command_in, help_of
 from ganzoo.cli.output import positive_int
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, os_reason
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,3 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganzoo: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the safety net: the writes translate their own failures, with more context
+        if args.debug:
+            raise
+        print(f"ganzoo: error: {_os_failure(exc)}", file=sys.stderr)
+        return 1
+
+
+def _os_failure(exc: OSError) -> str:
+    """``PATH: why`` (``A -> B: why`` for a rename), or why alone, on one line."""
+    paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    return f"{paths}: {os_reason(exc)}" if paths else f"{os_reason(exc)} (`ganzoo --debug ...` shows where)"

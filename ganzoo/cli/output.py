@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any, Callable, Sequence
 
-from ganzoo.core.options import Option
+from ganzoo.core.options import MAX_COUNT, Option
 
 
 def console(stderr: bool = False) -> Any:
@@ -72,5 +72,6 @@ def flag_type(declared: Option) -> Callable[[str], Any]:
     return parse
 
 
-#: ``-n``, ``--nrow``, ``--threads``, ``--nproc``, ``--image-size``: whole numbers >= 1.
-positive_int = flag_type(Option(help="", kind="whole", minimum=1))
+#: ``-n``, ``--nrow``, ``--threads``, ``--nproc``, ``--image-size``: whole numbers from 1 to
+#: :data:`~ganzoo.core.options.MAX_COUNT` (a count or a size; a larger one would only exhaust memory).
+positive_int = flag_type(Option(help="", kind="whole", minimum=1, maximum=MAX_COUNT))

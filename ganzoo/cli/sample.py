@@ -40,14 +40,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from ganzoo.io.images import save_grid
 
+    _check_output(args)
     model = load(args.weights, device=args.device)
     card = model.card
     if args.input is not None:
         return _transform_images(model, args)
     if model.is_image_to_image:
         raise GanzooError(f"model {card.model!r} turns images into images; give them with --input IMAGE_OR_FOLDER")
-    args.output = args.output or "samples.png"
-    _refuse_overwrite([args.output], args.force)
     if args.labels is not None:
         # One row per requested class, n images each; every row uses the same noise (the same
         # seed), so a column shows one style drawn in every class.
@@ -69,6 +68,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
         _save_exclusively(save_grid, images, args.output, args.force, nrow=nrow)
     console().print(f"wrote {what} of {card.model} (step {card.step}) to {args.output}")
     return 0
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Refuse an ``-o`` that could not be written before the model is loaded: a file (a folder
+    with ``--input``) under a file, in a read-only place, with a name too long, a folder where a
+    file is meant, or a file that exists (without ``--force``)."""
+    from ganzoo.io.atomic import check_writable
+
+    folder = args.input is not None
+    args.output = args.output or ("outputs" if folder else "samples.png")
+    check_writable(args.output, folder=folder)
+    if not folder:
+        _refuse_overwrite([args.output], args.force)
 
 
 def _save_exclusively(save_grid: Any, images: Any, path: str, force: bool, **grid: Any) -> None:
@@ -108,10 +120,8 @@ def _refuse_overwrite(paths: list[Any], force: bool) -> None:
 
 def _transform_images(model: Any, args: argparse.Namespace) -> int:
     """Write each translated/upscaled image and a side-by-side comparison into a folder."""
-    from PIL import Image, UnidentifiedImageError  # (see the module docstring)
-
-    from ganzoo.data.datasets import IMAGE_SUFFIXES
-    from ganzoo.io.images import save_grid
+    from ganzoo.data.datasets import IMAGE_SUFFIXES  # (see the module docstring)
+    from ganzoo.io.images import read_image, save_grid
 
     if not model.is_image_to_image:
         raise GanzooError(f"model {model.card.model!r} draws images from noise; --input is for image-to-image models")
@@ -129,14 +139,9 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
         raise GanzooError("with --input, -o names a folder (one output and one comparison image per input)")
     targets = [(out / f"{f.stem}.png", out / f"{f.stem}.compare.png") for f in files]
     _refuse_overwrite([p for pair in targets for p in pair], args.force)
+    inputs = [model.input_tensor(read_image(file)) for file in files]  # every input readable before -o is made
     out.mkdir(parents=True, exist_ok=True)
-    for file, (output_path, compare_path) in zip(files, targets):
-        try:
-            with Image.open(file) as picture:
-                picture.load()
-                tensor = model.input_tensor(picture)
-        except (OSError, UnidentifiedImageError) as exc:
-            raise GanzooError(f"cannot read image {str(file)!r}: {exc}") from None
+    for tensor, (output_path, compare_path) in zip(inputs, targets):
         output = model.transform(tensor)
         _save_exclusively(save_grid, output[None], output_path, args.force, nrow=1, padding=0)
         row = model.task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output

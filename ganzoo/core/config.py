@@ -16,7 +16,8 @@ from typing import Any, Mapping
 from ganzoo.errors import ConfigError, RunFolderError
 from ganzoo.io import run_folder
 from ganzoo.plugin.registry import Registry, suggest
-from ganzoo.core.options import Option, option, options_of
+from ganzoo.core.options import MAX_COUNT, Option, option, options_of
+from ganzoo.core.settings import check_setting, image_size_problem
 from ganzoo.core.tasks import needs_labels
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -24,6 +25,8 @@ OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("fp32", "bf16", "fp16")
 #: Settings the content terms understand (``--set vgg_layer=conv2_2``); the one list of them.
 CONTENT_KEYS = frozenset({"vgg_layer", "vgg_weights"})
+#: Seeds torch, Python and the derived per-step seeds all take without overflowing 64 bits.
+SEED_LIMIT = 2**32 - 1
 
 
 def _is_decay(value: Any) -> bool:
@@ -51,7 +54,7 @@ class TrainConfig:
     steps: int = option(1000, help="generator steps to train to; each takes --n-critic discriminator steps first "
                         "(with --resume: train on to this step)", minimum=1, metavar="N", resumable=True)
     batch_size: int = option(64, help="images per step (the global batch: N processes draw batch-size / N each)",
-                             minimum=1, metavar="N")
+                             minimum=1, maximum=2**16, metavar="N")
     n_critic: int = option(1, help="discriminator steps per generator step", minimum=1, metavar="N")
     optimizer: str = option("adam", help="optimizer of both nets", choices=OPTIMIZERS, flag=False, metavar="NAME")
     lr: float = option(2e-4, help="learning rate (both nets unless --lr-d)", positive=True, metavar="LR")
@@ -60,13 +63,14 @@ class TrainConfig:
     betas: tuple[float, float] = option((0.5, 0.999), help="the optimizer's betas (Adam), two numbers in [0, 1)",
                                         valid=_are_betas, requirement="two numbers in [0, 1)", flag=False,
                                         metavar="[B1,B2]")
-    seed: int = option(0, help="seed of the initial weights, the data order and the noise", metavar="N")
+    seed: int = option(0, help="seed of the initial weights, the data order and the noise", minimum=-SEED_LIMIT,
+                       maximum=SEED_LIMIT, metavar="N")
     device: str = option("auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps", metavar="D",
                          resumable=True)
     log_every: int = option(10, help="steps between metrics.jsonl lines", minimum=1, metavar="N")
     sample_every: int = option(250, help="steps between sample grids", minimum=1, metavar="N")
     checkpoint_every: int = option(250, help="steps between checkpoints", minimum=1, metavar="N")
-    num_samples: int = option(64, help="images in each sample grid", minimum=1, metavar="N")
+    num_samples: int = option(64, help="images in each sample grid", minimum=1, maximum=MAX_COUNT, metavar="N")
     class_report_every: int = option(
         0, help="every N steps, sort fresh samples into the real classes with a classifier trained on the data and "
         "warn when a class vanishes (mode collapse); labelled datasets only; 0: never", minimum=0, metavar="N")
@@ -74,8 +78,8 @@ class TrainConfig:
         0, help="every N steps, measure quality as `ganzoo eval` does (FD-digits/FID, or held-out PSNR) into "
         "metrics.jsonl and keep the best generator as generator.best.safetensors (with random numbers of its "
         "own: the run's weights do not change); 0: never", minimum=0, metavar="N")
-    class_report_samples: int = option(1000, help="samples each class report sorts", minimum=1, flag=False,
-                                       metavar="N")
+    class_report_samples: int = option(1000, help="samples each class report sorts", minimum=1, maximum=10**5,
+                                       flag=False, metavar="N")
     content: str = option("", help="content term added to the generator loss: l1, mse or vgg (image-to-image "
                           "models)", metavar="TERM", shown_default="the model's")
     content_weight: float = option(1.0, help="weight of the content term", minimum=0, flag=False, metavar="W")
@@ -179,6 +183,7 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     arch = registry.architecture(model.architecture)
     loss_name = overrides.pop("loss", model.loss)
+    OPTIONS["loss"].check(loss_name)
     loss = registry.loss(loss_name)
     if loss.tasks and arch.task not in loss.tasks:
         raise ConfigError(
@@ -194,6 +199,7 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     content_config: dict[str, Any] = {}
     for key, value in overrides.items():
         if key in TRAIN_KEYS:
+            OPTIONS[key].check(value)  # now: the dataset's name is looked up before validate()
             train[key] = value
         elif key in arch_config or key in ("image_size", "channels", "num_classes"):
             check_setting(f"architecture {arch.name!r}", key, value, arch_config.get(key, 1))
@@ -202,6 +208,7 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
             check_setting(f"loss {loss.name!r}", key, value, loss_config[key])
             loss_config[key] = value
         elif key in CONTENT_KEYS:
+            check_setting("the content term", key, value, "")
             content_config[key] = value
         else:
             known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config) | CONTENT_KEYS)
@@ -223,41 +230,17 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     config.validate()
     check_image_size(registry, config)
     check_labels(registry, config)
+    from ganzoo.core.model import check_batch_norm  # torch: only once a run or model is really resolved
+
+    check_batch_norm(registry, config.architecture, config.architecture_config, config.batch_size)
     return config
-
-
-def check_setting(owner: str, key: str, value: Any, default: Any) -> None:
-    """An architecture's or loss's setting must be of the kind of its default (a whole number,
-    a number, text, true/false), and a setting whose default is a positive whole number (a
-    width, a latent size, a count) must be one too: 0 or a negative width builds nothing.
-    Checked before anything is built, so the message names the setting."""
-    def refuse(what: str) -> None:
-        raise ConfigError(f"{owner}: {key} must be {what} (its default is {default!r}), got {value!r}")
-
-    if default is None:
-        return
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            refuse("true or false")
-    elif isinstance(default, int):
-        if not isinstance(value, int) or isinstance(value, bool):
-            refuse("a whole number")
-        if default >= 1 and value < 1:
-            refuse("a whole number >= 1")
-    elif isinstance(default, float):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
-            refuse("a number")
-    elif isinstance(default, str) and not isinstance(value, str):
-        refuse("text")
 
 
 def check_image_size(registry: Registry, config: TrainConfig) -> None:
     """Refuse an image size the architecture cannot build, before any data is read."""
-    arch = registry.architecture(config.architecture)
-    size = config.architecture_config.get("image_size")
-    if arch.image_sizes and size not in arch.image_sizes:
-        sizes = ", ".join(str(s) for s in arch.image_sizes)
-        raise ConfigError(f"architecture {arch.name!r} supports image sizes {sizes}, not {size!r}; pass --image-size")
+    problem = image_size_problem(registry.architecture(config.architecture), config.architecture_config.get("image_size"))
+    if problem:
+        raise ConfigError(f"{problem}; pass --image-size")
 
 
 def check_labels(registry: Registry, config: TrainConfig) -> None:

@@ -15,11 +15,20 @@ from ganzoo.io import run_folder, weights
 from ganzoo.io.run_folder import WEIGHT_FILES
 from ganzoo._version import __version__
 from ganzoo.core.device import select_device
-from ganzoo.errors import ConfigError, NonFiniteWeights, WeightsError
+from ganzoo.core.settings import check_setting, image_size_problem
+from ganzoo.errors import ConfigError, NonFiniteWeights, PluginError, WeightsError
 from ganzoo.plugin.registry import Registry
-from ganzoo.plugin.specs import resolve
+from ganzoo.plugin.calls import blame, plugin_function
 from ganzoo.core.tasks import adapter_for
+from ganzoo.plugin.specs import TASKS
+from ganzoo.io.weights import physical_memory  # noqa: F401  (re-exported: its home before ganzoo.io.weights)
 
+#: The largest step a weights file may record, and the most class names it may carry.
+MAX_STEP = 2**62
+MAX_CLASSES = 10**5
+#: Settings every built net's config may carry besides its architecture's: kind and bounds as
+#: for a default of 1 (at least 1) or 0 (at least 0).
+NET_SETTINGS = {"image_size": 1, "channels": 1, "input_channels": 1, "num_classes": 0}
 
 
 @dataclass
@@ -44,9 +53,29 @@ class ModelCard:
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any], path: Path) -> ModelCard:
+        """The card a file's metadata describes, each value checked for its kind and range first."""
         for key in ("model", "architecture", "task", "config"):
             if key not in meta:
                 raise WeightsError(f"{path} has no ganzoo.{key} metadata; it was not saved by ganzoo")
+
+        def refuse(key: str, what: str) -> WeightsError:
+            return WeightsError(f"{path}: metadata ganzoo.{key} must be {what}, got {weights.shorten(meta[key])}")
+
+        for key in ("model", "architecture", "task", "loss", "dataset", "source", "version", "role"):
+            if key in meta and not isinstance(meta[key], str):
+                raise refuse(key, "text")
+        if not isinstance(meta["config"], dict):
+            raise refuse("config", "a JSON object")
+        if meta["task"] not in TASKS:
+            raise refuse("task", f"one of {', '.join(TASKS)}")
+        step = meta.get("step", 0)
+        if isinstance(step, str) and step.isascii() and step.isdigit() and len(step) <= 19:
+            step = int(step)
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP:
+            raise refuse("step", f"a whole number from 0 to {MAX_STEP}")
+        classes = meta.get("classes", [])
+        if not isinstance(classes, list) or len(classes) > MAX_CLASSES or not all(isinstance(c, str) for c in classes):
+            raise refuse("classes", f"a JSON list of at most {MAX_CLASSES:,} class names")
         return cls(
             model=meta["model"],
             architecture=meta["architecture"],
@@ -54,8 +83,8 @@ class ModelCard:
             config=dict(meta["config"]),
             loss=meta.get("loss", ""),
             dataset=meta.get("dataset", ""),
-            step=int(meta.get("step", 0)),
-            classes=list(meta.get("classes", [])),
+            step=step,
+            classes=list(classes),
             source=meta.get("source", ""),
             version=meta.get("version", ""),
         )
@@ -64,27 +93,22 @@ class ModelCard:
 def build_nets(registry: Registry, architecture: str, config: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
     """Import an architecture's builder and build its (generator, discriminator)."""
     spec = registry.architecture(architecture)
-    builder = resolve(spec.builder, f"builder of architecture {architecture!r}")
+    # any other failure of the plugin's code is one PluginError naming its distribution
+    builder = plugin_function(spec, passes=(ValueError,))
     check_fits_in_memory(builder, config, architecture)
     try:
         nets = builder(dict(config))
     except ValueError as exc:  # builders reject settings they cannot build with ValueError
         raise ConfigError(f"architecture {architecture!r}: {exc}") from exc
     if not (isinstance(nets, tuple) and len(nets) == 2 and all(isinstance(n, nn.Module) for n in nets)):
-        raise ConfigError(f"builder of architecture {architecture!r} must return (generator, discriminator) modules")
+        got = type(nets).__name__ if not isinstance(nets, tuple) else f"({', '.join(type(n).__name__ for n in nets)})"
+        raise PluginError(f"the builder of {blame(spec)} returned {got}, not a (generator, discriminator) pair of "
+                          "torch modules; this is a bug of that plugin")
     return nets
 
 
 #: Bytes one parameter takes in training: fp32 weight, gradient and Adam's two moments.
 TRAINING_BYTES_PER_PARAMETER = 16
-
-
-def physical_memory() -> int | None:
-    """This machine's memory in bytes (None where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_fits_in_memory(builder: Any, config: dict[str, Any], architecture: str) -> None:
@@ -103,6 +127,49 @@ def check_fits_in_memory(builder: Any, config: dict[str, Any], architecture: str
             f"{count * TRAINING_BYTES_PER_PARAMETER / 2**30:,.0f} GiB, more than this machine's {memory / 2**30:,.0f} GiB; "
             "lower its widths (ngf, ndf, ...) or the image size"
         )
+
+
+def check_batch_norm(registry: Registry, architecture: str, config: dict[str, Any], batch_size: int) -> None:
+    """Refuse a batch of one image for nets with batch norm over features (``BatchNorm1d``): in
+    training it needs more than one value per channel, and a batch of one gives it exactly one.
+    Convolutional batch norm (``BatchNorm2d``) averages over the pixels too and trains at batch
+    size 1 (pix2pix's setting). The nets are built on the meta device: no memory, no numbers."""
+    if batch_size > 1:
+        return
+    builder = plugin_function(registry.architecture(architecture), passes=(ValueError,))
+    try:
+        with torch.device("meta"):
+            nets = builder(dict(config))
+    except Exception:  # noqa: BLE001 - nothing to inspect; the real build reports its own errors
+        return
+    modules = [m for net in (nets if isinstance(nets, tuple) else ()) if isinstance(net, nn.Module) for m in net.modules()]
+    if any(isinstance(m, nn.BatchNorm1d) for m in modules):
+        raise ConfigError(
+            f"batch-size must be at least 2 for architecture {architecture!r}, got {batch_size}: its nets use batch norm "
+            "over features (BatchNorm1d), which needs more than one value per channel in training"
+        )
+
+
+def check_card_config(registry: Registry, card: ModelCard, path: Path) -> None:
+    """A weights file's architecture exists, does the file's task, and its config's values
+    are of the kind and within the bounds a ``--set`` would need (nothing is built before)."""
+    try:
+        arch = registry.architecture(card.architecture)
+    except LookupError:
+        hint = f" (it came from the plugin distribution {card.source!r}: pip install it)" if card.source else ""
+        raise WeightsError(f"{path} needs architecture {card.architecture!r}, which no installed plugin provides{hint}") from None
+    if arch.task != card.task:
+        raise WeightsError(f"{path}: metadata ganzoo.task is {card.task!r}, but architecture {arch.name!r} does the "
+                           f"{arch.task!r} task")
+    defaults = {**NET_SETTINGS, **arch.defaults}
+    try:
+        for key, value in card.config.items():
+            check_setting(f"{path}: metadata ganzoo.config", key, value, defaults.get(key))
+    except ConfigError as exc:
+        raise WeightsError(str(exc)) from None
+    problem = image_size_problem(arch, card.config.get("image_size"))
+    if problem and "image_size" in card.config:
+        raise WeightsError(f"{path}: metadata ganzoo.config: {problem}")
 
 
 class GanModel(nn.Module):
@@ -205,6 +272,8 @@ class GanModel(nn.Module):
             )
         if n < 1:
             raise ConfigError(f"the number of samples must be at least 1, got {n}")
+        if seed is not None and not -(2**63) <= seed < 2**64:
+            raise ConfigError(f"a seed must be a whole number from {-(2**63)} to {2**64 - 1}, got {seed}")
         device = self.device
         if labels is not None:
             indices = self.class_indices(labels)
@@ -308,15 +377,14 @@ def load_model(registry: Registry, path: str | os.PathLike, device: str = "auto"
     card = ModelCard.from_metadata(meta, path)
     role = meta.get("role", "generator")
     if role not in WEIGHT_FILES:
-        raise WeightsError(f"{path} holds a {role!r}, which ganzoo cannot load")
+        raise WeightsError(f"{path} holds a {weights.shorten(role)}, which ganzoo cannot load")
+    check_card_config(registry, card, path)
     try:
-        registry.architecture(card.architecture)
-    except LookupError:
-        hint = f" (it came from the plugin distribution {card.source!r}: pip install it)" if card.source else ""
-        raise WeightsError(f"{path} needs architecture {card.architecture!r}, which no installed plugin provides{hint}") from None
-    generator, discriminator = build_nets(registry, card.architecture, card.config)
+        generator, discriminator = build_nets(registry, card.architecture, card.config)
+    except ConfigError as exc:  # the file's settings, not the user's: name the file
+        raise WeightsError(f"{path}: metadata ganzoo.config: {exc}") from None
     net = generator if role == "generator" else discriminator
-    tensors = weights.read_tensors(path)
+    tensors = weights.read_tensors(path, expected=weights.shapes_of(net), expected_name=type(net).__name__)
     bad = weights.non_finite(tensors)
     if bad:  # a diverged run's weights draw nothing: say so instead of sampling NaN images
         raise NonFiniteWeights(f"{path} cannot be used: {weights.describe_non_finite(bad)}; it holds the weights of a "

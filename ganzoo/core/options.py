@@ -12,8 +12,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, NamedTuple
 
+import math
+
 from ganzoo.errors import ConfigError
 from ganzoo.plugin.registry import suggest
+
+#: The largest count a command-line number may give (``-n``, ``--nrow``, ``--image-size``,
+#: ``--threads``, ``--nproc``): a 4096 x 4096 image or a grid of 4096 samples still fits in
+#: memory, and no machine runs more processes or threads than that.
+MAX_COUNT = 4096
 
 #: What a value of each kind is, as error messages say it.
 NOUNS = {"whole": "a whole number", "number": "a number", "text": "text", "switch": "true or false", "value": "a value"}
@@ -29,6 +36,8 @@ class Option(NamedTuple):  # a NamedTuple, not a frozen dataclass: 4 ms less CLI
     default: Any = None
     #: Inclusive lower bound of a whole number or number.
     minimum: float | None = None
+    #: Inclusive upper bound (sizes whose memory grows with the value: batch size, sample counts).
+    maximum: float | None = None
     #: Strictly positive (learning rates).
     positive: bool = False
     #: The only values allowed (``adam``, ``rmsprop``).
@@ -66,13 +75,24 @@ class Option(NamedTuple):  # a NamedTuple, not a frozen dataclass: 4 ms less CLI
         if self.positive:
             return f"a positive {'whole ' * (self.kind == 'whole')}number"
         if self.minimum is not None:
-            return f"{NOUNS[self.kind]} >= {self.minimum:g}"
-        if self.kind == "switch":
-            return NOUNS["switch"]
-        return ""
+            return f"{NOUNS[self.kind]} >= {_shown(self.minimum)}"
+        if self.kind in ("switch", "text"):
+            return NOUNS[self.kind]
+        if self.kind == "number":
+            return "a finite number"
+        return NOUNS["whole"] if self.kind == "whole" else ""
+
+    def must_for(self, value: Any) -> str:
+        """:attr:`must`, with the whole accepted range for a value above the maximum."""
+        if self.maximum is not None and _is_number(value) and value > self.maximum:
+            if self.minimum is None:
+                return f"{NOUNS[self.kind]} <= {_shown(self.maximum)}"
+            return f"{NOUNS[self.kind]} from {_shown(self.minimum)} to {_shown(self.maximum)}"
+        return self.must
 
     def allows(self, value: Any) -> bool:
-        """Whether ``value`` passes this option's check (choices aside)."""
+        """Whether ``value`` passes this option's check (choices aside): of its kind, finite,
+        within its bounds."""
         if value is None and self.optional:
             return True
         if self.valid is not None:
@@ -82,13 +102,17 @@ class Option(NamedTuple):  # a NamedTuple, not a frozen dataclass: 4 ms less CLI
                 return False
         if self.kind == "switch":
             return isinstance(value, bool)
-        if not (self.positive or self.minimum is not None):
+        if self.kind == "text":
+            return isinstance(value, str)
+        if self.kind not in ("whole", "number"):
             return True
-        if self.kind == "whole" and (not isinstance(value, int) or isinstance(value, bool)):
+        if not _is_number(value) or (self.kind == "whole" and not isinstance(value, int)):
             return False
-        if not isinstance(value, (int, float)):
+        if self.maximum is not None and value > self.maximum:
             return False
-        return value > 0 if self.positive else value >= self.minimum
+        if self.positive:
+            return value > 0
+        return self.minimum is None or value >= self.minimum
 
     def check(self, value: Any) -> None:
         """Raise :class:`ConfigError`, naming the option, for a value it does not allow."""
@@ -99,7 +123,7 @@ class Option(NamedTuple):  # a NamedTuple, not a frozen dataclass: 4 ms less CLI
             return
         if not self.allows(value):
             shown = list(value) if isinstance(value, tuple) else value
-            raise ConfigError(f"{self.label} must be {self.must}, got {shown!r}")
+            raise ConfigError(f"{self.label} must be {self.must_for(value)}, got {shown!r}")
 
     def from_text(self, text: str) -> Any:
         """A flag's text as a value (a ``ValueError`` that says what was expected if it is not one)."""
@@ -108,8 +132,17 @@ class Option(NamedTuple):  # a NamedTuple, not a frozen dataclass: 4 ms less CLI
         except ValueError:
             raise ValueError(f"expected {self.noun or NOUNS[self.kind]}, got {text!r}") from None
         if not self.allows(value):
-            raise ValueError(f"expected {self.must}, got {text}")
+            raise ValueError(f"expected {self.must_for(value) or self.noun or NOUNS[self.kind]}, got {text}")
         return value
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float, not a bool (``True`` is no batch size, ``inf`` no learning rate)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (isinstance(value, int) or math.isfinite(value))
+
+
+def _shown(bound: float | None) -> str:
+    return str(int(bound)) if bound is not None and float(bound).is_integer() else f"{bound:g}"
 
 
 def option(
@@ -118,6 +151,7 @@ def option(
     help: str,
     kind: str | None = None,
     minimum: float | None = None,
+    maximum: float | None = None,
     positive: bool = False,
     choices: tuple[str, ...] = (),
     valid: Callable[[Any], bool] | None = None,
@@ -132,7 +166,8 @@ def option(
     kind = kind or KINDS.get(type(default), "value")
     if kind not in NOUNS:
         raise ValueError(f"unknown option kind {kind!r}")
-    declared = Option(help=help, kind=kind, default=default, minimum=minimum, positive=positive, choices=tuple(choices),
+    declared = Option(help=help, kind=kind, default=default, minimum=minimum, maximum=maximum, positive=positive,
+                      choices=tuple(choices),
                       optional=default is None, valid=valid, requirement=requirement, noun=noun, flag=flag, metavar=metavar,
                       shown_default=shown_default, resumable=resumable)
     return dataclasses.field(default=default, metadata={"option": declared})

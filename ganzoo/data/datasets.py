@@ -21,8 +21,9 @@ from ganzoo.data.image_dataset import ImageDataset
 from ganzoo.data.splits import split_holdout  # noqa: F401  (re-exported: its home before ganzoo.data.splits)
 from ganzoo.errors import DataError
 from ganzoo.io.home import ganzoo_home
+from ganzoo.io.images import image_mode, read_image
 from ganzoo.plugin.registry import Registry
-from ganzoo.plugin.specs import resolve
+from ganzoo.plugin.calls import plugin_function
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
 
@@ -63,7 +64,8 @@ def load_dataset(
     request = DatasetRequest(
         spec.name, argument, int(image_size), Path(data_root or default_data_root()), download, dict(settings or {})
     )
-    dataset = resolve(spec.builder, f"dataset builder of {spec.name!r}")(request)
+    # OSError passes through: a folder that cannot be read is the user's to fix, not the plugin's bug
+    dataset = plugin_function(spec, passes=(OSError,))(request)
     if not isinstance(dataset, ImageDataset):
         raise DataError(f"dataset {spec.name!r} built {type(dataset).__name__}, not an ImageDataset")
     c, h, w = dataset.images.shape[1:]
@@ -111,7 +113,7 @@ def read_image_folder(root: str | os.PathLike, image_size: int) -> ImageDataset:
     Images that all sit in direct subfolders get those subfolders as class labels. The
     dataset is grayscale when every image is, RGB otherwise.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     root = Path(root).expanduser()
     if not root.is_dir():
@@ -120,26 +122,18 @@ def read_image_folder(root: str | os.PathLike, image_size: int) -> ImageDataset:
     if not files:
         raise DataError(f"image folder {str(root)!r} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
 
-    def mode_of(path: Path) -> str:
-        try:
-            with Image.open(path) as img:
-                return img.mode
-        except (OSError, UnidentifiedImageError) as exc:
-            raise DataError(f"cannot read image {str(path)!r}: {exc}") from None
-
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        modes = list(pool.map(mode_of, files))
+        modes = list(pool.map(image_mode, files))
         mode = "L" if all(m in ("L", "1", "I;16", "I", "F") for m in modes) else "RGB"
 
         def decode(path: Path) -> torch.Tensor:
-            with Image.open(path) as img:
-                img = img.convert(mode)
-                side = min(img.size)
-                left, top = (img.width - side) // 2, (img.height - side) // 2
-                img = img.crop((left, top, left + side, top + side))
-                if side != image_size:
-                    img = img.resize((image_size, image_size), Image.Resampling.BICUBIC, reducing_gap=3.0)
-                data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+            img = read_image(path, mode)
+            side = min(img.size)
+            left, top = (img.width - side) // 2, (img.height - side) // 2
+            img = img.crop((left, top, left + side, top + side))
+            if side != image_size:
+                img = img.resize((image_size, image_size), Image.Resampling.BICUBIC, reducing_gap=3.0)
+            data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
             return data.view(image_size, image_size, -1).permute(2, 0, 1)
 
         images = torch.stack(list(pool.map(decode, files)))

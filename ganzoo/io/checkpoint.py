@@ -3,6 +3,10 @@
 Any nested structure of dicts, lists, numbers, strings and tensors is split into a JSON
 skeleton (stored in the file's metadata) and a flat ``{key: tensor}`` map, and joined again
 on load. One file, ``checkpoint.safetensors``, replaced atomically at every save.
+
+Reading checks the header first (:func:`ganzoo.io.weights.read_header`) and the skeleton against
+it: every tensor the skeleton names is in the file and the other way round, and the step is a
+whole number, all before a byte of tensor data is read.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import torch
 
 from ganzoo.errors import RunFolderError, WeightsError
 from ganzoo.io.run_folder import CHECKPOINT_FILE
-from ganzoo.io.weights import read_tensors, save_tensors
+from ganzoo.io.weights import first_line, read_header, read_tensors, save_tensors, shorten
 
 FILE_NAME = CHECKPOINT_FILE
 _SKELETON = "ganzoo.checkpoint"
@@ -48,6 +52,17 @@ def tensors_in(obj: Any, path: str = "") -> dict[str, torch.Tensor]:
     for k, v in items:
         found.update(tensors_in(v, f"{path}.{k}" if path else str(k)))
     return found
+
+
+def tensor_keys(skeleton: Any) -> list[str]:
+    """The tensor keys a skeleton refers to (what :func:`unflatten` will look up), in order."""
+    if isinstance(skeleton, dict):
+        if set(skeleton) == {_TENSOR}:
+            return [skeleton[_TENSOR]] if isinstance(skeleton[_TENSOR], str) else [repr(skeleton[_TENSOR])]
+        return [key for value in skeleton.values() for key in tensor_keys(value)]
+    if isinstance(skeleton, list):
+        return [key for value in skeleton for key in tensor_keys(value)]
+    return []
 
 
 def unflatten(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -96,22 +111,74 @@ def write_checkpoint(run_dir: str | os.PathLike, state: dict[str, Any]) -> Path:
     return path
 
 
-def read_checkpoint(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """The training state in ``run_dir/checkpoint.safetensors`` (what :func:`write_checkpoint` wrote)."""
+#: The largest step a checkpoint may record (a run of 2^62 steps never ends).
+MAX_STEP = 2**62
+#: How much more a checkpoint may hold than the state it is read into: the optimizers'
+#: moments (Adam: two per parameter) are created at the first step, so a fresh trainer lacks them.
+GROWTH = 4
+#: Bytes a checkpoint may hold beyond ``GROWTH`` times that state (RNG states, small buffers).
+SLACK_BYTES = 64 * 2**20
+
+
+def read_checkpoint(run_dir: str | os.PathLike, like: Any = None) -> dict[str, Any]:
+    """The training state in ``run_dir/checkpoint.safetensors`` (what :func:`write_checkpoint` wrote).
+
+    ``like``: the state it will be loaded into (the trainer's, before its first step; nothing
+    is copied). Every tensor in it must then be in the file with its shape, and the file may
+    hold at most :data:`GROWTH` times its bytes (plus :data:`SLACK_BYTES`), checked on the
+    header before any tensor data is read."""
     path = Path(run_dir) / FILE_NAME
     if not path.is_file():
         raise RunFolderError(f"{run_dir} has no {FILE_NAME} to resume from")
-    from safetensors import SafetensorError, safe_open
-
     unreadable = f"{path} is not a readable ganzoo checkpoint"
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            skeleton = json.loads((fh.metadata() or {}).get(_SKELETON, "null"))
+        header = read_header(path)
+        skeleton = json.loads(header.metadata.get(_SKELETON, "null"))
         if skeleton is None:
             raise RunFolderError(f"{unreadable} (no training state in it)")
+        _check_skeleton(skeleton, set(header.tensors))
+        if like is not None:
+            _check_like(header, tensors_in(like))
         return unflatten(skeleton, read_tensors(path))
     except RunFolderError:
         raise
-    except (SafetensorError, OSError, ValueError, KeyError, TypeError, WeightsError) as exc:
-        raise RunFolderError(f"{unreadable} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, WeightsError) as exc:
+        raise RunFolderError(f"{unreadable} ({type(exc).__name__}: {first_line(exc)}); "
                              f"delete it to restart the run from step 0 with `ganzoo run --resume {run_dir}`") from None
+
+
+def recorded_config(run_dir: str | os.PathLike) -> Any:
+    """The run config a checkpoint records, or ``None`` when it cannot be read: for messages
+    that say which settings differ, never for loading."""
+    try:
+        return json.loads(read_header(Path(run_dir) / FILE_NAME).metadata.get(_SKELETON, "null")).get("config")
+    except (WeightsError, ValueError, AttributeError, RecursionError):
+        return None
+
+
+def _check_like(header: Any, own: dict[str, torch.Tensor]) -> None:
+    """The file's tensors against the state they will be loaded into (shapes and total bytes)."""
+    wrong = sorted(k for k, t in own.items() if k not in header.tensors or header.tensors[k].shape != tuple(t.shape))
+    if wrong:
+        stored = header.tensors.get(wrong[0])
+        raise ValueError(f"tensor {shorten(wrong[0])} is {'missing' if stored is None else f'of shape {list(stored.shape)}'}"
+                         f", the run's is of shape {list(own[wrong[0]].shape)} ({len(wrong)} such tensor(s))")
+    allowed = GROWTH * sum(t.numel() * t.element_size() for t in own.values()) + SLACK_BYTES
+    if header.data_bytes > allowed:
+        raise ValueError(f"it declares {header.data_bytes:,} bytes of tensors, more than the {allowed:,} a checkpoint "
+                         "of this run can hold")
+
+
+def _check_skeleton(skeleton: Any, stored: set[str]) -> None:
+    """The skeleton is a JSON object with a whole-number step, naming exactly the stored tensors."""
+    if not isinstance(skeleton, dict):
+        raise ValueError(f"its training state is a JSON {type(skeleton).__name__}, not an object")
+    step = skeleton.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP:
+        raise ValueError(f"its step must be a whole number from 0 to {MAX_STEP}, got {shorten(step)}")
+    named = tensor_keys(skeleton)
+    missing, unused = sorted(set(named) - stored), sorted(stored - set(named))
+    if missing or unused:
+        problem = (f"tensor {shorten(missing[0])} is named but not stored" if missing
+                   else f"tensor {shorten(unused[0])} is stored but not named")
+        raise ValueError(f"{problem} ({len(missing)} missing, {len(unused)} unnamed)")

@@ -1,12 +1,16 @@
-"""Image grids and tensor <-> picture conversion."""
+"""Image grids, tensor <-> picture conversion, and the one reader of users' image files."""
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import torch
 
+from ganzoo.errors import DataError
 from ganzoo.io.atomic import write_with
 
 
@@ -27,3 +31,60 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = 
     array = grid.permute(1, 2, 0).numpy()
     picture = Image.fromarray(array[..., 0] if images.shape[1] == 1 else array)
     write_with(path, lambda tmp: picture.save(tmp, format="PNG"), exclusive=exclusive)
+
+
+def read_image(path: str | os.PathLike, mode: str | None = None) -> Any:
+    """The picture in ``path``, decoded (and converted to ``mode``: ``"RGB"``, ``"L"``), or one
+    :class:`DataError` line naming the file: not an image, truncated or corrupt, or more pixels
+    than Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``; checked on the
+    header's size, before a pixel is decoded). The one reader of user images, for datasets
+    and ``ganzoo sample --input`` alike."""
+    from PIL import Image
+
+    with _reading(path):
+        with Image.open(path) as picture:
+            _check_pixels(path, picture)
+            picture.load()
+            return picture.convert(mode) if mode else picture.copy()
+
+
+def image_header(path: str | os.PathLike) -> tuple[tuple[int, int], str]:
+    """The size ``(width, height)`` and mode (``"L"``, ``"RGB"``, ...) the header of ``path``
+    declares, checked like :func:`read_image` does; nothing is decoded."""
+    from PIL import Image
+
+    with _reading(path):
+        with Image.open(path) as picture:
+            _check_pixels(path, picture)
+            return picture.size, picture.mode
+
+
+def image_mode(path: str | os.PathLike) -> str:
+    """The mode the header of ``path`` declares (see :func:`image_header`)."""
+    return image_header(path)[1]
+
+
+def _check_pixels(path: str | os.PathLike, picture: Any) -> None:
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    width, height = picture.size
+    if limit and width * height > limit:
+        raise DataError(f"image {str(path)!r} is {width}x{height} pixels, more than the {limit:,} Pillow decodes "
+                        "(a decompression bomb?); shrink it, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust it")
+
+
+@contextmanager
+def _reading(path: str | os.PathLike) -> Iterator[None]:
+    """Any failure of Pillow on a user's file as one :class:`DataError` line naming it."""
+    from PIL import Image
+
+    # Images over the limit are refused above, in one line; Pillow's warning would be a second.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    try:
+        yield
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises OSError, ValueError, SyntaxError, EOFError, ... on bad files
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(f"cannot read image {str(path)!r}: {text[:160]}") from None

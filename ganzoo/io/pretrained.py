@@ -5,6 +5,13 @@ checked against the sha256 and size its :class:`~ganzoo.plugin.specs.WeightsSpec
 download is streamed into a temporary file beside the cache file and renamed into place only
 once it verified, so nothing half-written ever sits under the final name. Nothing downloads
 under ``GANZOO_OFFLINE=1``. Torch-free, because ``ganzoo info`` uses it.
+
+Every way a download can fail (an HTTP status, a redirect loop or a redirect to another
+scheme, a refused connection, a host that does not resolve, a server that stops answering, a
+body shorter or longer than announced, a wrong hash) is one :class:`WeightsError` line naming the
+URL, and leaves nothing in the cache. ``GANZOO_DOWNLOAD_TIMEOUT`` (seconds, default
+:data:`TIMEOUT_S`) is how long the server may stay silent, not a limit on the whole download,
+which may rightly take long on a slow line.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import math
 import os
+import socket
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from importlib import resources
 from pathlib import Path
@@ -31,7 +41,26 @@ if TYPE_CHECKING:
     from ganzoo.plugin.registry import Registry
 
 CHUNK = 1 << 20
-TIMEOUT_S = 60
+#: Seconds a server may stay silent (connecting, answering, or between two pieces of the body).
+TIMEOUT_S = 60.0
+TIMEOUT_VARIABLE = "GANZOO_DOWNLOAD_TIMEOUT"
+#: Schemes a redirect may lead to (urllib alone would follow ``ftp://`` too).
+REDIRECT_SCHEMES = ("http", "https")
+
+
+def download_timeout() -> float:
+    """``$GANZOO_DOWNLOAD_TIMEOUT`` in seconds (a number above 0), else :data:`TIMEOUT_S`."""
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise WeightsError(f"{TIMEOUT_VARIABLE} must be a number of seconds above 0, such as 30 or 0.5 (got {text!r}); "
+                           f"unset it for the default of {TIMEOUT_S:g} s")
+    return value
 
 
 def cache_dir() -> Path:
@@ -172,21 +201,70 @@ def _provider(spec: WeightsSpec) -> str:
 
 
 # ---------------------------------------------------------------- download
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirects, refusing any scheme but http and https (urllib follows ``ftp://``)."""
+
+    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            target = urllib.parse.urljoin(req.full_url, location)
+            if urllib.parse.urlsplit(target).scheme.lower() not in REDIRECT_SCHEMES:
+                raise urllib.error.URLError(f"HTTP {code} redirects to {target}, and only http and https redirects are followed")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
 def _download(spec: WeightsSpec, target: Path, progress: bool | None) -> Path:
+    timeout = download_timeout()
     request = urllib.request.Request(spec.url, headers={"User-Agent": f"ganzoo/{__version__}"})
     try:
-        response = urllib.request.urlopen(request, timeout=TIMEOUT_S)
-    except urllib.error.HTTPError as exc:
-        raise WeightsError(f"cannot download pretrained weights {spec.name!r} from {spec.url}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise WeightsError(f"cannot download pretrained weights {spec.name!r} from {spec.url}: {exc.reason}") from None
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise WeightsError(f"cannot download pretrained weights {spec.name!r} from {spec.url}: {exc}") from None
-    with response, _progress(spec, progress) as advance:
-        return _store(_network_reader(response, spec), spec, target, spec.url, advance)
+        response = urllib.request.build_opener(_Redirects).open(request, timeout=timeout)
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError and HTTPError are OSErrors
+        raise WeightsError(f"cannot download pretrained weights {spec.name!r} from {spec.url}: {_why(exc, timeout, spec.url)}") from None
+    with response:
+        _check_announced_size(response, spec)
+        with _progress(spec, progress) as advance:
+            return _store(_network_reader(response, spec, timeout), spec, target, spec.url, advance)
 
 
-def _network_reader(response: Any, spec: WeightsSpec) -> Callable[[int], bytes]:
+def _why(exc: BaseException, timeout: float, url: str) -> str:
+    """Why a request failed, on one line (urllib's redirect-loop message spans three)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        if "infinite loop" in str(exc.reason):
+            return f"too many redirects, or a redirect loop (the last was HTTP {exc.code})"
+        return _one_line(f"HTTP {exc.code} {exc.reason}")
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"the server did not answer within {timeout:g} s ({TIMEOUT_VARIABLE} sets how long to wait)"
+    if isinstance(reason, socket.gaierror):
+        host = urllib.parse.urlsplit(url).hostname
+        return _one_line(f"cannot find the host {host!r} ({reason.strerror or reason}); check the URL and the network")
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused (nothing listens at that address)"
+    if isinstance(reason, http.client.RemoteDisconnected):
+        return "the server closed the connection without answering"
+    if isinstance(reason, http.client.HTTPException):
+        return f"the server's answer is not valid HTTP ({type(reason).__name__}: {_one_line(str(reason))})"
+    if isinstance(reason, OSError):
+        return _one_line(reason.strerror or str(reason) or type(reason).__name__)
+    return _one_line(str(reason) or type(reason).__name__)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _check_announced_size(response: Any, spec: WeightsSpec) -> None:
+    """A ``Content-Length`` other than the registered size is another file: refuse it before reading."""
+    announced = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
+    if announced is None or not announced.strip().isdigit() or int(announced) == spec.size:
+        return
+    raise WeightsError(f"{spec.url} announces {int(announced)} bytes, but pretrained weights {spec.name!r} are registered "
+                       f"with {spec.size}: the server holds another file; nothing was downloaded")
+
+
+def _network_reader(response: Any, spec: WeightsSpec, timeout: float) -> Callable[[int], bytes]:
     """``read(n)`` over the response: a body cut short ends the stream (the size check then
     reports it); any other network failure is one WeightsError naming the URL."""
     ended = False
@@ -200,9 +278,9 @@ def _network_reader(response: Any, spec: WeightsSpec) -> Callable[[int], bytes]:
         except http.client.IncompleteRead as exc:
             ended = True
             return exc.partial
-        except (OSError, http.client.HTTPException) as exc:
-            raise WeightsError(f"downloading pretrained weights {spec.name!r} from {spec.url} failed: {exc}; "
-                               "nothing was kept, try again") from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise WeightsError(f"downloading pretrained weights {spec.name!r} from {spec.url} failed: "
+                               f"{_why(exc, timeout, spec.url)}; nothing was kept, try again") from None
 
     return read
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from typing import Any, Iterator
 
-from ganzoo.errors import RunFolderError
-from ganzoo.io.atomic import write_text
+from ganzoo.errors import RunFolderError, StorageError
+from ganzoo.io.atomic import check_writable, remove_stale_temporaries, write_text
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -62,35 +62,85 @@ def default_run_dir(model: str, dataset: str, root: str | os.PathLike = "runs") 
 
 
 def check_new_run_dir(path: str | os.PathLike) -> Path:
-    """Refuse a run folder that exists and is not empty (before any work is done)."""
+    """Refuse, before any work is done, a run folder that exists and is not empty, or one that
+    could not be made (under a file, a name too long, a read-only place: see
+    :func:`ganzoo.io.atomic.check_writable`)."""
     path = Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    if _exists(path) and (not path.is_dir() or (any(path.iterdir()) and not never_started(path))):
         raise RunFolderError(
             f"run folder {str(path)!r} exists already; continue it with `ganzoo run --resume {path}` "
             "or choose another --out"
         )
+    return check_writable(path, folder=True)
+
+
+def never_started(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a run folder killed while it was being made: no settings yet, only an
+    empty ``samples/``, the lock and temporary files. A new run may take it (it holds nothing)."""
+    entries = list(Path(path).iterdir())
+    return bool(entries) and all(_left_by_a_start(entry) for entry in entries)
+
+
+def _left_by_a_start(entry: Path) -> bool:
+    if entry.name == SAMPLES_DIR:
+        return entry.is_dir() and not any(entry.iterdir())
+    return entry.name == LOCK_FILE or (entry.name.startswith(".") and entry.name.endswith(".tmp"))
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long: check_writable says so
+        return False
+
+
+def create_run_dir(path: str | os.PathLike, next_free: bool = False, config: dict[str, Any] | None = None) -> Path:
+    """Create a new run folder and return it, with its ``config`` written when given (if that
+    fails, what was made is removed again: no half-made run folder is left). ``mkdir`` claims it
+    atomically: with ``next_free`` (a default name) a folder another process made meanwhile makes
+    this one take the next free ``-2``, ``-3``, ...; without, an existing empty folder is used
+    and a non-empty one refused."""
+    path, made = _claim(Path(path), next_free)
+    try:
+        (path / SAMPLES_DIR).mkdir(exist_ok=True)
+        if config is not None:
+            write_config(path, config)
+    except BaseException as exc:
+        _unmake(path, made)
+        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+            raise StorageError.of(exc, path, "create") from None
+        raise
     return path
 
 
-def create_run_dir(path: str | os.PathLike, next_free: bool = False) -> Path:
-    """Create a new run folder and return it. ``mkdir`` claims it atomically: with ``next_free``
-    (a default name) a folder another process made meanwhile makes this one take the next free
-    ``-2``, ``-3``, ...; without, an existing empty folder is used and a non-empty one refused."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _claim(path: Path, next_free: bool) -> tuple[Path, bool]:
+    """The run folder, and whether this call made it (see :func:`create_run_dir`)."""
     base, n = path, 1
-    while True:
-        try:
-            path.mkdir()
-            break
-        except FileExistsError:
-            if not next_free:
-                check_new_run_dir(path)
-                break
-            n += 1
-            path = base.with_name(f"{base.name}-{n}")
-    (path / SAMPLES_DIR).mkdir(exist_ok=True)
-    return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                path.mkdir()
+                return path, True
+            except FileExistsError:
+                if not next_free:
+                    check_new_run_dir(path)
+                    remove_stale_temporaries(path)  # of a start that was killed
+                    return path, False
+                n += 1
+                path = base.with_name(f"{base.name}-{n}")
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError.of(exc, path, "create") from None
+
+
+def _unmake(path: Path, made: bool) -> None:
+    """Remove what :func:`create_run_dir` made in ``path`` (the folder itself if it made it)."""
+    with contextlib.suppress(OSError):
+        (path / SAMPLES_DIR).rmdir()
+        if made:
+            path.rmdir()
 
 
 @contextlib.contextmanager
@@ -105,19 +155,34 @@ def locked(run_dir: str | os.PathLike) -> Iterator[Path]:
         yield Path(run_dir)
         return
     path = Path(run_dir) / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only place, a folder gone
+        raise StorageError.of(exc, run_dir, "train in") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            raise RunFolderError(f"{run_dir} is in use by another ganzoo process (pid {holder}); wait for it to finish, "
-                                 "or stop it, then resume") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+            raise RunFolderError(f"{run_dir} is in use by another ganzoo process (pid {_holder(fd)}); wait for it to "
+                                 "finish, or stop it, then resume") from None
+        with contextlib.suppress(OSError):  # the pid only informs; a full disk is reported by the run's writes
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield Path(run_dir)
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _holder(fd: int) -> str:
+    """The pid in a lock file another process holds (it writes it just after locking: wait a moment for it)."""
+    import time
+
+    for _ in range(20):
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    return "unknown"
 
 
 def config_path(run_dir: str | os.PathLike) -> Path:
@@ -132,6 +197,9 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
     """The run's ``config.json`` as a dict (``TrainConfig.from_run_dir`` builds the config)."""
     file = Path(path) / CONFIG_FILE
     if not file.is_file():
+        if Path(path).is_dir() and never_started(path):
+            raise RunFolderError(f"{path} holds no run: it was stopped before its settings were saved; "
+                                 f"start it again with `ganzoo run MODEL --out {path}`")
         raise RunFolderError(f"{path} is not a ganzoo run folder (no {CONFIG_FILE})")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))

@@ -2,7 +2,10 @@
 
 First-party plugins (the ``ganzoo`` distribution's own entry points) load first, then every
 other distribution in name order. A plugin that fails to import, or whose hook raises, is
-reported with one line on stderr and skipped; the rest keep working. Environment:
+reported with one line on stderr and skipped; the rest keep working. Whatever it raises counts,
+``BaseException`` included (``SystemExit``, ``GeneratorExit``, ``KeyboardInterrupt``, ``os._exit``):
+see :mod:`ganzoo.plugin.isolation` for stdout, exits and the user's own Ctrl-C, which stops the
+command (:class:`PluginInterrupted`, exit 130) naming the plugin that was loading. Environment:
 
 * ``GANZOO_STRICT_PLUGINS=1`` -- such failures (and unknown hook names) raise :class:`PluginError`.
 * ``GANZOO_LOAD_PLUGINS=dist1,dist2`` -- load only these third-party distributions
@@ -21,7 +24,8 @@ from typing import Any, Callable
 import pluggy
 
 from ganzoo.plugin import hookspecs
-from ganzoo.errors import PluginError
+from ganzoo.errors import PluginError, PluginInterrupted
+from ganzoo.plugin.isolation import Loading, describe
 from ganzoo.plugin.registry import ConflictError, Registry, suggest
 from ganzoo.plugin.specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Source, WeightsSpec
 
@@ -98,7 +102,8 @@ def _problem(info: PluginInfo, message: str) -> None:
     _warn(text)
 
 
-def _candidates() -> list[_Candidate]:
+def entry_point_candidates() -> list[_Candidate]:
+    """The installed plugins in load order, read from metadata alone (nothing imported)."""
     found = []
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
@@ -106,8 +111,17 @@ def _candidates() -> list[_Candidate]:
         found.append(_Candidate(ep.name, dist, version, ep.load, ep.value))
     core = _normalize(CORE_DISTRIBUTION)
     found.sort(key=lambda c: (_normalize(c.distribution) != core, _normalize(c.distribution), c.name))
-    found += [_Candidate(name, IN_CODE, "", (lambda obj=obj: obj), getattr(obj, "__name__", "")) for name, obj in _in_code]
     return found
+
+
+def _candidates() -> list[_Candidate]:
+    in_code = [_Candidate(name, IN_CODE, "", (lambda obj=obj: obj), getattr(obj, "__name__", "")) for name, obj in _in_code]
+    return entry_point_candidates() + in_code
+
+
+def is_third_party(distribution: str) -> bool:
+    """Whether a plugin of ``distribution`` is an installed third-party one (not ganzoo's, not in code)."""
+    return distribution != IN_CODE and _normalize(distribution) != CORE_DISTRIBUTION
 
 
 def _load() -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
@@ -116,38 +130,76 @@ def _load() -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
     registry = Registry()
     infos: list[PluginInfo] = []
     allowed = _allowed()
-    for cand in _candidates():
-        info = PluginInfo(cand.name, cand.distribution, cand.version, cand.module)
-        infos.append(info)
-        third_party = cand.distribution != IN_CODE and _normalize(cand.distribution) != CORE_DISTRIBUTION
-        if third_party and allowed is not None and _normalize(cand.distribution) not in allowed:
-            info.status = "skipped"
-            info.error = "not named in GANZOO_LOAD_PLUGINS"
-            continue
-        try:
-            plugin = cand.load()
-            pm.register(plugin, name=f"{cand.distribution}:{cand.name}")
-        except (Exception, SystemExit) as exc:  # a broken plugin must never take ganzoo down
-            info.status, info.error = "broken", f"{type(exc).__name__}: {exc}"
-            _problem(info, f"failed to load ({info.error}); skipped")
-            continue
-        _check_hook_names(pm, plugin, info)
-        staged = _call_hooks(pm, plugin, info)
-        if staged is None:
-            pm.unregister(plugin)
-            continue
-        source = Source(cand.name, cand.distribution, cand.version)
-        for spec in staged:
-            spec = replace(spec, source=source)
-            try:
-                registry.add(spec)
-                info.registered.append(f"{type(spec).__name__.removesuffix('Spec').lower()}:{spec.name}")
-            except ConflictError as exc:
-                info.warnings.append(str(exc))
-                _problem(info, str(exc))
+    with Loading() as loading:
+        for cand in _candidates():
+            info = PluginInfo(cand.name, cand.distribution, cand.version, cand.module)
+            infos.append(info)
+            if is_third_party(cand.distribution) and allowed is not None and _normalize(cand.distribution) not in allowed:
+                info.status = "skipped"
+                info.error = "not named in GANZOO_LOAD_PLUGINS"
+                continue
+            _load_one(pm, registry, cand, info, loading)
+            _stop_if_interrupted(loading, info, None)  # a plugin that swallowed the user's Ctrl-C
     _drop_unbuildable_models(registry, infos)
     _drop_orphan_weights(registry, infos)
     return pm, registry, infos
+
+
+def _load_one(pm: pluggy.PluginManager, registry: Registry, cand: _Candidate, info: PluginInfo, loading: Loading) -> None:
+    """Import one plugin, run its hooks and add what they staged (or nothing, if anything failed)."""
+    loading.wrote_to_stdout()  # start counting for this plugin
+    try:
+        plugin = cand.load()
+        pm.register(plugin, name=f"{cand.distribution}:{cand.name}")
+    except BaseException as exc:  # noqa: BLE001 - a broken plugin must never take ganzoo down
+        _stop_if_interrupted(loading, info, exc)
+        error = _describe(exc, loading)
+        _broken(info, error, f"failed to load ({error}{_stdout_note(loading)}); skipped")
+        return
+    _check_hook_names(pm, plugin, info)
+    staged = _call_hooks(pm, plugin, info, loading)
+    if staged is None:
+        pm.unregister(plugin)
+        return
+    if loading.wrote_to_stdout():
+        message = "wrote to stdout while loading (ganzoo sent it to stderr, to keep its own output clean)"
+        info.warnings.append(message)
+        _problem(info, message)
+    source = Source(cand.name, cand.distribution, cand.version)
+    for spec in staged:
+        spec = replace(spec, source=source)
+        try:
+            registry.add(spec)
+            info.registered.append(f"{type(spec).__name__.removesuffix('Spec').lower()}:{spec.name}")
+        except ConflictError as exc:
+            info.warnings.append(str(exc))
+            _problem(info, str(exc))
+
+
+def _stdout_note(loading: Loading) -> str:
+    return "; it also wrote to stdout, sent to stderr" if loading.wrote_to_stdout() else ""
+
+
+def _describe(exc: BaseException, loading: Loading) -> str:
+    """The exception on one line; a KeyboardInterrupt that no Ctrl-C caused says so."""
+    text = describe(exc)
+    if isinstance(exc, KeyboardInterrupt) and loading.sigint_watched:
+        text += " raised by the plugin itself, not by Ctrl-C"
+    return text
+
+
+def _broken(info: PluginInfo, error: str, message: str) -> None:
+    info.status, info.error = "broken", error
+    _problem(info, message)
+
+
+def _stop_if_interrupted(loading: Loading, info: PluginInfo, exc: BaseException | None) -> None:
+    """The user pressed Ctrl-C while this plugin loaded: stop the command, naming the plugin."""
+    if loading.interrupted:
+        raise PluginInterrupted(
+            f"interrupted while loading plugin {info.name!r} from distribution {info.distribution!r}; if it hangs, "
+            "`ganzoo plugins --check` tests each plugin in a subprocess and GANZOO_LOAD_PLUGINS can leave it out"
+        ) from exc
 
 
 def _check_hook_names(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> None:
@@ -166,7 +218,7 @@ def _check_hook_names(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -
         _problem(info, message)
 
 
-def _call_hooks(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> list[Any] | None:
+def _call_hooks(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo, loading: Loading) -> list[Any] | None:
     """Run one plugin's hooks into a staging list; None if any hook failed."""
     staged: list[Any] = []
     for hook_name, spec_type in HOOKS.items():
@@ -180,9 +232,10 @@ def _call_hooks(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> list
 
             try:
                 impl.function(*[register for _ in impl.argnames])
-            except (Exception, SystemExit) as exc:
-                info.status, info.error = "broken", f"{hook_name} raised {type(exc).__name__}: {exc}"
-                _problem(info, f"{info.error}; skipped")
+            except BaseException as exc:  # noqa: BLE001 - see _load_one
+                _stop_if_interrupted(loading, info, exc)
+                error = f"{hook_name} raised {_describe(exc, loading)}"
+                _broken(info, error, f"{error}{_stdout_note(loading)}; skipped")
                 return None
     return staged
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ganzoo.errors import PluginError
+from ganzoo.errors import GanzooError, PluginError
+from ganzoo.plugin.isolation import describe
 
 #: The four kinds of generation the trainer knows, and what a batch holds for each.
 TASKS: Mapping[str, str] = MappingProxyType(
@@ -248,6 +249,8 @@ def resolve(reference: str, what: str = "builder") -> Any:
         obj: Any = importlib.import_module(module_name)
         for part in attribute.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise PluginError(f"cannot import {what} {reference!r}: {type(exc).__name__}: {exc}") from exc
+    except (GanzooError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a module that raises (or exits) at import: one line
+        raise PluginError(f"cannot import {what} {reference!r}: {describe(exc)}") from exc
     return obj

@@ -34,7 +34,7 @@ from ganzoo.core.losses import Loss
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
 from ganzoo.core.tasks import adapter_for
 from ganzoo.data import BatchStream, load_dataset
-from ganzoo.errors import ConfigError, RunFolderError, TrainingDiverged, TrainingInterrupted
+from ganzoo.errors import ConfigError, RunFolderError, StorageError, TrainingDiverged, TrainingInterrupted, WeightsError
 from ganzoo.eval import metric_names
 from ganzoo.eval.during_training import ClassCoverage, evaluator_for_run
 from ganzoo.io import atomic, checkpoint, run_folder
@@ -42,7 +42,7 @@ from ganzoo.io.images import save_grid
 from ganzoo.io.weights import describe_non_finite, non_finite, read_metadata, save_module
 from ganzoo.plugin.discovery import get_registry
 from ganzoo.plugin.registry import Registry
-from ganzoo.plugin.specs import resolve
+from ganzoo.plugin.calls import plugin_function
 from ganzoo.training import distributed, speed
 from ganzoo.training.content import build_content
 from ganzoo.training.ema import EMA
@@ -116,6 +116,9 @@ class Trainer:
         self.registry = registry or get_registry()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.dist: distributed.Context = distributed.SINGLE  # the processes of this run (fit() sets it)
+        #: The step of the checkpoint that is on disk (None: none yet), once the run folder is open.
+        self.checkpoint_step: int | None = None
+        self.opened = False
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, device: str | None = None, **kwargs: Any) -> Trainer:
@@ -156,7 +159,7 @@ class Trainer:
             self.generator, self.discriminator = (speed.compile_net(net) for net in (self.generator, self.discriminator))
         loss_spec = registry.loss(cfg.loss)
         try:
-            self.loss: Loss = resolve(loss_spec.builder, f"builder of loss {cfg.loss!r}")(**cfg.loss_config)
+            self.loss: Loss = plugin_function(loss_spec, passes=(TypeError, ValueError))(**cfg.loss_config)
         except (TypeError, ValueError) as exc:  # a setting the loss does not take, or rejects
             raise ConfigError(f"loss {cfg.loss!r}: {exc}") from exc
         self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
@@ -396,7 +399,16 @@ class Trainer:
 
     def _fit(self) -> RunResult:
         with contextlib.ExitStack() as self._held:  # the run folder's lock, held to the end
-            return self._train()
+            try:
+                return self._train()
+            except OSError as exc:  # a write that failed: one line, saying what is kept and how to go on
+                failed = exc if isinstance(exc, StorageError) else StorageError.of(exc, doing="use")
+                raise failed.adding(self._after_failed_write()) from None
+
+    def _after_failed_write(self) -> str:
+        if not self.opened:  # no run folder was made, or the one to resume was not opened
+            return ""
+        return f"; {self._kept()}; once that is fixed, continue with: ganzoo run --resume {self.run_dir}"
 
     def _train(self) -> RunResult:
         cfg = self.config
@@ -460,35 +472,59 @@ class Trainer:
         metric lines logged after it."""
         cfg, main = self.config, self.dist.is_main
         if not self.resume and main:
-            self.run_dir = run_folder.create_run_dir(self.run_dir, next_free=self.next_free_name and self.dist.world_size == 1)
+            self.run_dir = run_folder.create_run_dir(self.run_dir, next_free=self.next_free_name and self.dist.world_size == 1,
+                                                     config=cfg.to_dict())
             self._held.enter_context(run_folder.locked(self.run_dir))
+        self.opened = not self.resume  # a resumed run: once it knows its checkpoint
         if self.resume and main:
             atomic.remove_stale_temporaries(self.run_dir)  # left by a process killed mid-write
         if self.resume and not (self.run_dir / run_folder.CHECKPOINT_FILE).is_file():
             # Stopped before its first checkpoint: nothing was trained for good, so the run starts
             # again from step 0 with its saved settings (the same run a fresh start would give).
+            self.opened = True
             if main:
                 print(f"ganzoo: {self.run_dir} has no checkpoint yet: starting it again from step 0 with its saved settings",
                       file=sys.stderr, flush=True)
                 run_folder.truncate_metrics(self.run_dir, 0)
         elif self.resume:
-            state = checkpoint.read_checkpoint(self.run_dir)
+            try:  # checked against this run's own state (names, shapes, size) before a tensor is read
+                state = checkpoint.read_checkpoint(self.run_dir, like=self.state_dict())
+            except RunFolderError:
+                differs = _mismatch(checkpoint.recorded_config(self.run_dir), cfg.to_dict(), quiet=True)
+                if differs:
+                    raise self._foreign_checkpoint(differs) from None
+                raise
             try:
                 self.load_state_dict(state)
             except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
-                raise RunFolderError(
-                    f"{self.run_dir / run_folder.CHECKPOINT_FILE} does not fit the run in {self.run_dir} "
-                    f"({_mismatch(state.get('config'), cfg.to_dict()) or ' '.join(str(exc).split())[:160]}): it was written "
-                    "by another model or configuration; put the run's own checkpoint back, or delete it to restart from step 0"
-                ) from None
+                raise self._foreign_checkpoint(
+                    _mismatch(state.get('config'), cfg.to_dict()) or ' '.join(str(exc).split())[:160]) from None
+            self.opened = True
             self.dist.restore_rng(state, cfg.seed, self.step)
-            if self.step >= cfg.steps:
+            if self.step == cfg.steps and not self._weights_written():  # stopped between its last checkpoint and its weights
+                if main:
+                    print(f"ganzoo: {self.run_dir} was trained to step {self.step} but its weights were not all written: "
+                          "writing them now", file=sys.stderr, flush=True)
+            elif self.step >= cfg.steps:
                 raise ConfigError(f"{self.run_dir} finished at step {self.step}; pass --steps N with N > {self.step} to train on")
             if main:
                 run_folder.truncate_metrics(self.run_dir, self.step)
-        if main:
-            cfg.save(self.run_dir)
+        if main and self.resume:
+            cfg.save(self.run_dir)  # its steps or device may have changed
             (self.run_dir / run_folder.SAMPLES_DIR).mkdir(exist_ok=True)
+
+    def _foreign_checkpoint(self, differs: str) -> RunFolderError:
+        return RunFolderError(
+            f"{self.run_dir / run_folder.CHECKPOINT_FILE} does not fit the run in {self.run_dir} ({differs}): it was "
+            "written by another model or configuration; put the run's own checkpoint back, or delete it to restart from step 0")
+
+    def _weights_written(self) -> bool:
+        """Whether every final weights file is there and was written at this step."""
+        names = [*run_folder.WEIGHT_FILES.values(), *([run_folder.EMA_GENERATOR_FILE] if self.ema is not None else [])]
+        try:
+            return all(read_metadata(self.run_dir / name).get("step") == str(self.step) for name in names)
+        except WeightsError:  # missing or unreadable
+            return False
 
     def _kept(self) -> str:
         """What survives a failure now, for error messages."""
@@ -514,10 +550,11 @@ class Trainer:
             )
 
 
-def _mismatch(saved: Any, wanted: dict[str, Any]) -> str:
-    """The settings in which a checkpoint's recorded config differs from the run's (``""``: none)."""
+def _mismatch(saved: Any, wanted: dict[str, Any], quiet: bool = False) -> str:
+    """The settings in which a checkpoint's recorded config differs from the run's (``""``: none,
+    or, with ``quiet``, no config recorded)."""
     if not isinstance(saved, dict):
-        return "it records no run config"
+        return "" if quiet else "it records no run config"
     pairs = [(k, saved.get(k), wanted.get(k)) for k in ("model", "architecture", "loss")]
     arch_saved, arch_wanted = saved.get("architecture_config") or {}, wanted.get("architecture_config") or {}
     pairs += [(k, arch_saved.get(k), arch_wanted.get(k)) for k in sorted(set(arch_saved) | set(arch_wanted))]

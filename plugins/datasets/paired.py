@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
 from ganzoo.errors import DataError
+from ganzoo.io.images import read_image
 
 #: Channel values may differ by this much in an image that still counts as grayscale
 #: (JPEG stores grey pictures saved as RGB with a little chroma noise).
@@ -59,7 +60,7 @@ def paired(request: DatasetRequest) -> ImageDataset:
         items: list = _match(a_dir, b_dir)
 
         def decode(pair: tuple[Path, Path]) -> tuple[torch.Tensor, torch.Tensor]:
-            return _square(_open(pair[0]), size, pair[0]), _square(_open(pair[1]), size, pair[1])
+            return _square(read_image(pair[0], "RGB"), size, pair[0]), _square(read_image(pair[1], "RGB"), size, pair[1])
 
     else:
         items = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -108,18 +109,8 @@ def _match(a_dir: Path, b_dir: Path) -> list[tuple[Path, Path]]:
     return [(a_files[key], b_files[key]) for key in sorted(a_files)]
 
 
-def _open(path: Path):
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            return img.convert("RGB")
-    except (OSError, UnidentifiedImageError) as exc:
-        raise DataError(f"cannot read image {str(path)!r}: {exc}") from None
-
-
 def _split(path: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    img = _open(path)
+    img = read_image(path, "RGB")
     width, height = img.size
     if width % 2:
         raise DataError(

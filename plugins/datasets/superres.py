@@ -27,6 +27,7 @@ import torch
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
 from ganzoo.errors import DataError
+from ganzoo.io.images import image_header, read_image
 
 #: The scale the registered builders use (the paper's 4x).
 DEFAULT_SCALE = 4
@@ -89,19 +90,12 @@ class _Source:
 
 
 def _file_source(path: Path) -> _Source:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            size, mode = img.size, img.mode
-    except (OSError, UnidentifiedImageError) as exc:
-        raise DataError(f"cannot read image {str(path)!r}: {exc}") from None
+    size, mode = image_header(path)
 
     def decode(as_gray: bool) -> torch.Tensor:
-        with Image.open(path) as img:
-            img = img.convert("L" if as_gray else "RGB")
-            data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
-            return data.view(img.height, img.width, -1).permute(2, 0, 1)
+        img = read_image(path, "L" if as_gray else "RGB")
+        data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+        return data.view(img.height, img.width, -1).permute(2, 0, 1)
 
     return _Source(str(path), size, mode in _GRAY_MODES, decode)
 

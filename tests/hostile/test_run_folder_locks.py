@@ -1,7 +1,15 @@
-"""One process trains in a run folder at a time; default names and sample files are claimed atomically."""
+"""One process trains in a run folder at a time; default names and sample files are claimed atomically.
+
+What is promised, with real processes at the same moment: a second process that trains in a
+folder (``ganzoo run --resume``) is refused in one line naming the pid of the one that holds it,
+and ``metrics.jsonl`` has one writer; two runs started together without ``--out`` take two
+folders; two ``ganzoo sample -o FILE`` to one file: one writes it whole, the other is refused in
+one line. A killed holder never leaves a stale lock.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +17,7 @@ import sys
 
 import pytest
 import torch
+from PIL import Image
 
 import ganzoo
 from ganzoo.errors import RunFolderError
@@ -91,3 +100,48 @@ def test_exclusive_writes_never_replace_a_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "raced.png"]  # no temporary left
     save_grid(torch.zeros(4, 1, 8, 8), tmp_path / "new.png", exclusive=True)
     assert (tmp_path / "new.png").read_bytes().startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------- real processes at the same moment
+def _start(*args: str, cwd) -> subprocess.Popen:
+    env = {**os.environ, "GANZOO_LOAD_PLUGINS": "", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "ganzoo", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _winner_and_loser(procs: list[subprocess.Popen]) -> tuple[tuple, tuple]:
+    """``(proc, stdout, stderr)`` of the one that succeeded and of the one refused (exit 2)."""
+    done = [(p, *p.communicate(timeout=300)) for p in procs]
+    codes = sorted(p.returncode for p, _, _ in done)
+    assert codes == [0, 2], [(p.returncode, err[-1500:]) for p, _, err in done]
+    winner, loser = sorted(done, key=lambda d: d[0].returncode)
+    assert "Traceback" not in loser[2]
+    errors = [line for line in loser[2].splitlines() if line.startswith("ganzoo: error:")]
+    assert len(errors) == 1 and loser[2].rstrip().endswith(errors[0]), loser[2]
+    return winner, loser
+
+
+@pytest.mark.slow  # two real trainings at once
+def test_two_resumes_at_once_one_trains_and_the_other_names_its_pid(tmp_path):
+    run = tmp_path / "run"
+    ganzoo.train("dcgan", out=run, steps=2, checkpoint_every=2, **TINY)
+    procs = [_start("run", "--resume", str(run), "--steps", "150", "--no-progress", cwd=tmp_path) for _ in range(2)]
+    winner, loser = _winner_and_loser(procs)
+    assert f"{run} is in use by another ganzoo process (pid {winner[0].pid})" in loser[2]
+    lines = [json.loads(line) for line in (run / run_folder.METRICS_FILE).read_text().splitlines()]
+    assert [m["step"] for m in lines] == list(range(1, 151))  # one writer: whole lines, in order, none twice
+    assert ganzoo.load(run).card.step == 150
+    assert not list(run.glob(".*.tmp"))
+
+
+def test_two_samples_to_one_file_at_once_one_wins_and_the_file_is_whole(tmp_path):
+    run = tmp_path / "run"
+    ganzoo.train("dcgan", out=run, steps=2, checkpoint_every=2, **TINY)
+    out = tmp_path / "grids" / "same.png"
+    procs = [_start("sample", str(run), "-n", "16", "--seed", str(seed), "-o", str(out), cwd=tmp_path) for seed in (1, 2)]
+    winner, loser = _winner_and_loser(procs)
+    assert str(out) in loser[2] and ("exists already" in loser[2] or "written by someone else meanwhile" in loser[2])
+    with Image.open(out) as picture:
+        picture.load()  # a whole PNG: the winner's, never a mix
+        assert picture.size == (2 + 4 * 18, 2 + 4 * 18)
+    assert [p.name for p in out.parent.iterdir()] == ["same.png"]  # no temporary left
