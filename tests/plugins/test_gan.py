@@ -87,8 +87,8 @@ def test_dropout_is_active_in_train_mode_and_off_in_eval():
     [
         ({"d_activation": "relu"}, "unknown d_activation 'relu'"),
         ({"g_norm": "layer"}, "unknown g_norm 'layer'"),
-        ({"g_hidden": "big"}, "g_hidden must be a list of positive layer widths"),
-        ({"d_hidden": [64, 0]}, "d_hidden must be a list of positive layer widths"),
+        ({"g_hidden": "big"}, "g_hidden must be a list of 1 to 1024 items"),
+        ({"d_hidden": [64, 0]}, "each item of d_hidden must be a whole number >= 1"),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
         ({"d_activation": "maxout", "maxout_pieces": 1}, "maxout_pieces must be at least 2"),
     ],
