@@ -230,9 +230,10 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     config.validate()
     check_image_size(registry, config)
     check_labels(registry, config)
-    from ganzoo.core.model import check_batch_norm  # torch: only once a run or model is really resolved
+    if config.batch_size == 1:  # the only size the check can refuse: torch is imported for it alone
+        from ganzoo.core.model import check_batch_norm
 
-    check_batch_norm(registry, config.architecture, config.architecture_config, config.batch_size)
+        check_batch_norm(registry, config.architecture, config.architecture_config, config.batch_size)
     return config
 
 

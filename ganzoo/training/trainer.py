@@ -116,9 +116,7 @@ class Trainer:
         self.registry = registry or get_registry()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.dist: distributed.Context = distributed.SINGLE  # the processes of this run (fit() sets it)
-        #: The step of the checkpoint that is on disk (None: none yet), once the run folder is open.
-        self.checkpoint_step: int | None = None
-        self.opened = False
+        self.opened = False  # whether the run folder was made or its checkpoint read (then _kept() can say what is kept)
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, device: str | None = None, **kwargs: Any) -> Trainer:
@@ -192,7 +190,7 @@ class Trainer:
         self.best: float | None = None
         self.step = 0
         self.elapsed = 0.0
-        self.checkpoint_step: int | None = None
+        self.checkpoint_step: int | None = None  # the step of the checkpoint on disk (None: none yet)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:

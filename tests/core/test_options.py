@@ -149,6 +149,17 @@ def test_building_the_parser_never_imports_torch() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("batch_size, imports_torch", [(64, False), (1, True)])
+def test_planning_a_run_imports_torch_only_for_the_batch_norm_check(tmp_path, batch_size, imports_torch) -> None:
+    """Every value is checked before torch is imported (a mistake is refused at once); only a
+    batch of one needs the nets, built on the meta device, to see whether they use BatchNorm1d."""
+    code = (f"import sys, ganzoo.api as api; api.plan_run('dcgan', out={str(tmp_path / 'run')!r}, batch_size={batch_size}); "
+            "print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(imports_torch)
+
+
 # ---------------------------------------------------------------- the README's table
 def test_readme_table_matches_the_declarations() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
