@@ -475,7 +475,8 @@ class Trainer:
             self._held.enter_context(run_folder.locked(self.run_dir))
         self.opened = not self.resume  # a resumed run: once it knows its checkpoint
         if self.resume and main:
-            atomic.remove_stale_temporaries(self.run_dir)  # left by a process killed mid-write
+            for folder in (self.run_dir, self.run_dir / run_folder.SAMPLES_DIR):  # left by a process killed mid-write
+                atomic.remove_stale_temporaries(folder)
         if self.resume and not (self.run_dir / run_folder.CHECKPOINT_FILE).is_file():
             # Stopped before its first checkpoint: nothing was trained for good, so the run starts
             # again from step 0 with its saved settings (the same run a fresh start would give).

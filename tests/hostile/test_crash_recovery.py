@@ -135,10 +135,11 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again_identically(tmp_p
     for leftover in ("checkpoint.safetensors", "generator.safetensors", "discriminator.safetensors"):
         (crashed / leftover).unlink()  # as if killed after two logged steps, before any checkpoint
     (crashed / ".checkpoint.safetensors.abc123.tmp").write_bytes(b"")  # a write the kill cut short
+    (crashed / run_folder.SAMPLES_DIR / ".step-000002.png.def456.tmp").write_bytes(b"")  # a sample grid's, too
     proc = run_cli("run", "--resume", str(crashed), "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert "no checkpoint yet: starting it again from step 0" in proc.stderr
-    assert not list(crashed.glob(".*.tmp"))
+    assert not list(crashed.rglob(".*.tmp"))
     assert _same_weights(tmp_path / "straight" / "generator.safetensors", crashed / "generator.safetensors")
     lines = [json.loads(line) for line in (crashed / run_folder.METRICS_FILE).read_text().splitlines()]
     assert [m["step"] for m in lines] == [1, 2, 3, 4]
