@@ -48,15 +48,26 @@ def split_holdout(dataset: ImageDataset, seed: int, fraction: float = HOLDOUT_FR
                   most: int = HOLDOUT_MOST) -> tuple[ImageDataset, ImageDataset]:
     """Split off a fixed, seeded tenth (at most ``most``, at least one) of the examples.
 
-    Image-to-image runs measure PSNR/SSIM on these pairs, which they never train on.
+    Image-to-image runs measure PSNR/SSIM on these pairs, which they never train on. A dataset
+    cut from whole photographs (``dataset.held_out`` set) is split by photograph instead: every
+    example of a held-out photograph is kept out of training, and ``most`` of them (in seeded
+    order) are measured.
     """
     if len(dataset) < 2:
         raise DataError(f"the dataset holds {len(dataset)} example(s); image-to-image training needs at least 2")
+    if dataset.held_out is not None:
+        order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
+        marked = dataset.held_out[order]
+        return subset(dataset, order[~marked]), subset(dataset, order[marked][:most])
     train, held = split_indices(len(dataset), seed, fraction, most)
     return subset(dataset, train), subset(dataset, held)
 
 
 def subset(dataset: ImageDataset, index: torch.Tensor) -> ImageDataset:
-    """The examples of ``dataset`` at ``index`` (images, labels and inputs alike), in that order."""
+    """The examples of ``dataset`` at ``index`` (images, labels and inputs alike), in that order.
+
+    The part keeps the whole held-out photographs; it no longer marks examples as held out
+    (it is one side of a split)."""
     pick = lambda t: None if t is None else t[index]  # noqa: E731
-    return ImageDataset(dataset.images[index], pick(dataset.labels), dataset.classes, pick(dataset.inputs))
+    return ImageDataset(dataset.images[index], pick(dataset.labels), dataset.classes, pick(dataset.inputs),
+                        whole=dataset.whole)

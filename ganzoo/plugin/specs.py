@@ -149,10 +149,14 @@ class DatasetSpec:
     argument: str = ""
     #: The size the images are best trained at when the user gives none.
     image_size: int | None = None
+    #: The whole images (by name) the dataset keeps out of training and measures on.
+    held_out: tuple[str, ...] = ()
     source: Source | None = None
 
     def __post_init__(self) -> None:
         _check_common("dataset", self.name, self.builder)
+        if not isinstance(self.held_out, tuple) or not all(isinstance(n, str) for n in self.held_out):
+            raise PluginError(f"dataset {self.name!r}: held_out must be a tuple of image names, got {self.held_out!r}")
 
 
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

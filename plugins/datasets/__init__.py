@@ -1,6 +1,7 @@
 """Built-in datasets: the embedded digits, any image folder, and torchvision's sets."""
 
 from ganzoo import DatasetSpec, hookimpl
+from ganzoo_plugins.datasets.photos import HELD_OUT
 
 LOADERS = "ganzoo_plugins.datasets.loaders"
 
@@ -37,8 +38,18 @@ def register_datasets(register):
         DatasetSpec(
             name="edges2photos",
             builder="ganzoo_plugins.datasets.paired:edges2photos",
-            summary="600 edge map -> photo pairs cropped from scikit-learn's two sample photos (offline demo)",
+            summary="Edge map -> photo pairs cropped from the bundled photographs, split by photograph (offline demo)",
             image_size=64,
+            held_out=HELD_OUT,
+        )
+    )
+    register(
+        DatasetSpec(
+            name="photos",
+            builder="ganzoo_plugins.datasets.photos:photos_dataset",
+            summary="Crops of the real photographs scikit-image and scikit-learn ship, training photographs only (offline)",
+            image_size=64,
+            held_out=HELD_OUT,
         )
     )
     # Super-resolution (SRGAN): images are high-resolution crops, inputs their 4x bicubic downsampling.
@@ -54,8 +65,9 @@ def register_datasets(register):
         DatasetSpec(
             name="photos-sr",
             builder="ganzoo_plugins.datasets.superres:photos_sr",
-            summary="512 high-res crops of scikit-learn's two sample photos with their bicubic low-res versions (offline demo)",
-            image_size=32,
+            summary="High-res crops of the bundled photographs and their bicubic low-res versions, split by photograph (offline demo)",
+            image_size=64,
+            held_out=HELD_OUT,
         )
     )
     for name, title in (("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10")):

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
+from ganzoo.data.image_dataset import WholeImage
 from ganzoo.errors import DataError
 from ganzoo.io.images import read_image
 
@@ -23,8 +24,9 @@ from ganzoo.io.images import read_image
 GREY_TOLERANCE = 2
 #: How many unmatched names a mismatch error lists per side.
 SHOW_UNMATCHED = 5
-#: Random crops taken from each of scikit-learn's two sample photos for ``edges2photos``.
-CROPS_PER_PHOTO = 300
+#: ``edges2photos``: random crops taken from each training photograph, and from each held-out one.
+CROPS_PER_PHOTO = 64
+HELD_OUT_CROPS_PER_PHOTO = 16
 #: The seed of those crops: the demo data is the same in every run, whatever ``--seed`` says.
 DEMO_SEED = 0
 
@@ -155,38 +157,42 @@ def _to_channels(images: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- edges2photos
 def edges2photos(request: DatasetRequest) -> ImageDataset:
-    """Offline demo pairs from the two photos scikit-learn ships (china.jpg, flower.jpg, 427x640).
+    """Offline demo pairs from the bundled photographs (:mod:`.photos`), split by photograph.
 
-    ``CROPS_PER_PHOTO`` random square crops of each photo at the image size (native pixels,
-    no resampling; half of them mirrored), always the same ones (seed ``DEMO_SEED``). The
-    target is the RGB crop; the input is its edge map, 1 channel, dark lines on white as in
-    pix2pix's edges2shoes: the Sobel gradient magnitude of the photo's luma, scaled so that
-    the photo's 99th percentile is full black. The edges are computed on the whole photo and
-    then cropped, so crop borders show no false edges.
+    Random square crops at the image size (native pixels, no resampling; half of them
+    mirrored), always the same ones (seed ``DEMO_SEED``): ``CROPS_PER_PHOTO`` from each
+    training photograph, ``HELD_OUT_CROPS_PER_PHOTO`` from each held-out one (marked
+    ``held_out``: never trained on). The held-out photographs also come whole, for ``ganzoo
+    eval``. The target is the RGB crop; the input is its edge map, 1 channel, dark lines on
+    white as in pix2pix's edges2shoes: the Sobel gradient magnitude of the photo's luma, scaled
+    so that the photo's 99th percentile is full black. The edges are computed on the whole
+    photo and then cropped, so crop borders show no false edges.
     """
-    from sklearn.datasets import load_sample_images
+    from ganzoo_plugins.datasets import photos
 
     size = request.image_size
-    photos = [torch.tensor(photo).permute(2, 0, 1).contiguous() for photo in load_sample_images().images]
-    smallest = min(min(p.shape[1:]) for p in photos)
-    if size > smallest:
-        raise DataError(f"edges2photos crops its {smallest}-pixel-high photos; it needs an image size of at most {smallest}, got {size}")
+    train, held = photos.load(photos.TRAIN), photos.load(photos.HELD_OUT)
+    photos.fit_crop(train + held, size, "edges2photos")
     generator = torch.Generator().manual_seed(DEMO_SEED)
-    targets, inputs = [], []
-    for photo in photos:
-        edges = edge_map(photo)
-        height, width = photo.shape[1:]
-        tops = torch.randint(0, height - size + 1, (CROPS_PER_PHOTO,), generator=generator).tolist()
-        lefts = torch.randint(0, width - size + 1, (CROPS_PER_PHOTO,), generator=generator).tolist()
-        flips = (torch.rand(CROPS_PER_PHOTO, generator=generator) < 0.5).tolist()
-        for top, left, flip in zip(tops, lefts, flips):
-            target = photo[:, top : top + size, left : left + size]
-            source = edges[:, top : top + size, left : left + size]
-            if flip:  # the gradient magnitude does not change under a mirror, so the pair stays true
-                target, source = target.flip(-1), source.flip(-1)
-            targets.append(target)
-            inputs.append(source)
-    return ImageDataset(torch.stack(targets).contiguous(), inputs=torch.stack(inputs).contiguous())
+    targets, inputs, marks = [], [], []
+    for group, count, mark in ((train, CROPS_PER_PHOTO, False), (held, HELD_OUT_CROPS_PER_PHOTO, True)):
+        for _, photo in group:
+            edges = edge_map(photo)
+            height, width = photo.shape[1:]
+            tops = torch.randint(0, height - size + 1, (count,), generator=generator).tolist()
+            lefts = torch.randint(0, width - size + 1, (count,), generator=generator).tolist()
+            flips = (torch.rand(count, generator=generator) < 0.5).tolist()
+            for top, left, flip in zip(tops, lefts, flips):
+                target = photo[:, top : top + size, left : left + size]
+                source = edges[:, top : top + size, left : left + size]
+                if flip:  # the gradient magnitude does not change under a mirror, so the pair stays true
+                    target, source = target.flip(-1), source.flip(-1)
+                targets.append(target)
+                inputs.append(source)
+                marks.append(mark)
+    whole = [WholeImage(name, edge_map(photo), photo) for name, photo in held]
+    return ImageDataset(torch.stack(targets).contiguous(), inputs=torch.stack(inputs).contiguous(),
+                        held_out=torch.tensor(marks), whole=whole)
 
 
 def edge_map(photo: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ give the same pairs.
 - :func:`superres_dataset` is the general entry point (folder, files or tensors; any scale).
 - :func:`make_superres` turns high-resolution uint8 crops into a dataset at any scale.
 - The registered builders ``superres`` (``--dataset superres:PATH``) and ``photos-sr``
-  (scikit-learn's two sample photos, offline) read the model's ``scale`` from
+  (the bundled photographs split by photograph, offline; :mod:`.photos`) read the model's ``scale`` from
   ``request.settings`` (the run's architecture settings), ``DEFAULT_SCALE`` = 4 if absent.
 """
 
@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Callable, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
+from ganzoo.data.image_dataset import WholeImage
 from ganzoo.errors import DataError
 from ganzoo.io.images import image_header, read_image
 
@@ -191,26 +193,36 @@ def _scale(request: DatasetRequest) -> int:
     return int(request.settings.get("scale", DEFAULT_SCALE))
 
 
-def sample_photos() -> list[tuple[str, torch.Tensor]]:
-    """scikit-learn's two sample photos (china.jpg, flower.jpg; 640x427 RGB), shipped with it."""
-    from sklearn.datasets import load_sample_images
-
-    data = load_sample_images()
-    return [
-        (Path(name).name, torch.from_numpy(image.copy()).permute(2, 0, 1).contiguous())
-        for name, image in zip(data.filenames, data.images)
-    ]
+#: ``photos-sr``: random crops taken from each training photograph, and from each held-out one.
+TRAIN_CROPS_PER_PHOTO = 96
+HELD_OUT_CROPS_PER_PHOTO = 16
 
 
 def photos_sr(request: DatasetRequest) -> ImageDataset:
-    """``--dataset photos-sr``: 512 crops (256 from each of scikit-learn's two sample photos)
-    of ``request.image_size``, low resolution at the model's scale. Offline."""
-    photos = sample_photos()
-    for name, image in photos:
-        h, w = image.shape[-2:]
-        if min(h, w) < request.image_size:
-            raise DataError(
-                f"image {name!r} (scikit-learn's sample photo) is {w}x{h}, smaller than the "
-                f"{request.image_size}x{request.image_size} crop; use an image size of at most {min(h, w)}"
-            )
-    return superres_dataset([image for _, image in photos], request.image_size, _scale(request))
+    """``--dataset photos-sr``: crops of ``request.image_size`` from the bundled photographs,
+    low resolution at the model's scale, split by photograph (:mod:`.photos`). Offline.
+
+    Training crops come only from the training photographs (``TRAIN_CROPS_PER_PHOTO`` each);
+    the held-out photographs give ``HELD_OUT_CROPS_PER_PHOTO`` crops each (marked
+    ``held_out``, measured while the run trains) and themselves, whole, for ``ganzoo eval``.
+    """
+    from ganzoo_plugins.datasets import photos
+
+    scale, size = _scale(request), request.image_size
+    _check_sizes(size, scale)
+    train, held = photos.load(photos.TRAIN), photos.load(photos.HELD_OUT)
+    photos.fit_crop(train + held, size, "photos-sr")
+    parts = [superres_dataset([image for _, image in group], size, scale, count, seed=seed)
+             for group, count, seed in ((train, TRAIN_CROPS_PER_PHOTO, 0), (held, HELD_OUT_CROPS_PER_PHOTO, 1))]
+    marks = torch.cat([torch.zeros(len(parts[0]), dtype=torch.bool), torch.ones(len(parts[1]), dtype=torch.bool)])
+    return ImageDataset(torch.cat([p.images for p in parts]), inputs=torch.cat([p.inputs for p in parts]),
+                        held_out=marks, whole=[whole_pair(name, image, scale) for name, image in held])
+
+
+def whole_pair(name: str, image: torch.Tensor, scale: int) -> WholeImage:
+    """A whole photograph as a super-resolution pair: the target cut to a multiple of ``scale``
+    (top-left kept), the input its antialiased bicubic downsampling."""
+    h, w = (image.shape[-2] // scale) * scale, (image.shape[-1] // scale) * scale
+    target = image[:, :h, :w].contiguous()
+    low = F.interpolate(target[None].float(), size=(h // scale, w // scale), mode="bicubic", antialias=True, align_corners=False)
+    return WholeImage(name, low.round_().clamp_(0, 255).to(torch.uint8)[0], target)

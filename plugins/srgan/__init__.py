@@ -18,7 +18,8 @@ def register_architectures(register):
             builder="ganzoo_plugins.srgan.nets:build",
             summary="SRResNet (16 residual blocks, PReLU, PixelShuffle x2 stages) and the paper's VGG-style discriminator",
             paper=PAPER,
-            defaults={"scale": 4, "channels": 3, "image_size": 96, "n_blocks": 16, "width": 64, "ndf": 64},
+            defaults={"scale": 4, "channels": 3, "image_size": 96, "n_blocks": 16, "width": 64, "ndf": 64,
+                      "residual": "none", "norm": "batch"},
         )
     )
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.errors import ConfigError
@@ -55,23 +56,31 @@ from ganzoo.errors import ConfigError
 SCALES = (2, 4, 8)
 #: The discriminator's feature grid before the dense layers (96 / 16, the paper's).
 POOL_GRID = 6
+#: What the generator adds its output to: nothing (the paper) or the bicubic upsampling.
+RESIDUALS = ("none", "bicubic")
+#: The generator's normalisation: the paper's batch norm, or none.
+NORMS = ("batch", "none")
 #: Smallest high-resolution crop accepted.
 MIN_IMAGE_SIZE = 16
 
 __all__ = ["Discriminator", "Generator", "ResidualBlock", "build", "check_config", "POOL_GRID", "SCALES"]
 
 
-class ResidualBlock(nn.Module):
-    """3x3 conv, BN, PReLU, 3x3 conv, BN, plus the input."""
+def _norm(width: int, norm: str) -> nn.Module:
+    return nn.BatchNorm2d(width) if norm == "batch" else nn.Identity()
 
-    def __init__(self, width: int) -> None:
+
+class ResidualBlock(nn.Module):
+    """3x3 conv, BN, PReLU, 3x3 conv, BN, plus the input (``norm="none"``: without the BNs)."""
+
+    def __init__(self, width: int, norm: str = "batch") -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(width, width, 3, 1, 1),
-            nn.BatchNorm2d(width),
+            _norm(width, norm),
             nn.PReLU(),
             nn.Conv2d(width, width, 3, 1, 1),
-            nn.BatchNorm2d(width),
+            _norm(width, norm),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -83,20 +92,29 @@ class Generator(nn.Module):
 
     Fully convolutional: any input size works; ``image_size`` (the high-resolution crop the
     model was configured for) and ``input_size`` are kept for callers that need them.
+
+    ``residual="bicubic"`` makes the net predict only what bicubic upsampling misses: the
+    output is ``bicubic(low_res) + tail(...)``, the tail starts at zero (so an untrained net is
+    exactly bicubic), and the ``tanh`` is replaced by a clamp to [-1, 1] outside training.
+    ``norm="none"`` drops the batch norms (as EDSR does; they cost accuracy at small batches).
     """
 
-    def __init__(self, scale: int = 4, channels: int = 3, n_blocks: int = 16, width: int = 64, image_size: int = 96) -> None:
+    def __init__(self, scale: int = 4, channels: int = 3, n_blocks: int = 16, width: int = 64, image_size: int = 96,
+                 residual: str = "none", norm: str = "batch") -> None:
         super().__init__()
-        self.scale, self.channels, self.image_size = scale, channels, image_size
+        self.scale, self.channels, self.image_size, self.residual = scale, channels, image_size, residual
         self.input_size = image_size // scale
         self.head = nn.Sequential(nn.Conv2d(channels, width, 9, 1, 4), nn.PReLU())
-        self.body = nn.Sequential(*(ResidualBlock(width) for _ in range(n_blocks)))
-        self.body_end = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
+        self.body = nn.Sequential(*(ResidualBlock(width, norm) for _ in range(n_blocks)))
+        self.body_end = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), _norm(width, norm))
         stages: list[nn.Module] = []
         for _ in range(int(math.log2(scale))):
             stages += [nn.Conv2d(width, 4 * width, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()]
         self.upsample = nn.Sequential(*stages)
         self.tail = nn.Conv2d(width, channels, 9, 1, 4)
+        if residual == "bicubic":
+            nn.init.zeros_(self.tail.weight)
+            nn.init.zeros_(self.tail.bias)
 
     def forward(self, low_res: torch.Tensor) -> torch.Tensor:
         if low_res.ndim != 4 or low_res.shape[1] != self.channels:
@@ -105,7 +123,11 @@ class Generator(nn.Module):
             )
         features = self.head(low_res)
         features = features + self.body_end(self.body(features))
-        return torch.tanh(self.tail(self.upsample(features)))
+        detail = self.tail(self.upsample(features))
+        if self.residual != "bicubic":
+            return torch.tanh(detail)
+        out = F.interpolate(low_res, scale_factor=self.scale, mode="bicubic", align_corners=False) + detail
+        return out if self.training else out.clamp(-1, 1)
 
 
 def _block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
@@ -163,6 +185,11 @@ def check_config(config: dict) -> dict:
             f"srgan: image_size (the high-resolution crop) must be at least {MIN_IMAGE_SIZE} and divisible by "
             f"scale {scale}, got {size}; try {max(MIN_IMAGE_SIZE, size // scale * scale + (scale if size % scale else 0))}"
         )
+    residual, norm = config.get("residual", "none"), config.get("norm", "batch")
+    if residual not in RESIDUALS:
+        raise ConfigError(f"srgan: residual must be one of {', '.join(RESIDUALS)}, got {residual!r}")
+    if norm not in NORMS:
+        raise ConfigError(f"srgan: norm must be one of {', '.join(NORMS)}, got {norm!r}")
     return {
         "scale": scale,
         "channels": channels,
@@ -170,13 +197,16 @@ def check_config(config: dict) -> dict:
         "n_blocks": _int(config, "n_blocks", 0),
         "width": _int(config, "width", 1),
         "ndf": _int(config, "ndf", 1),
+        "residual": residual,
+        "norm": norm,
     }
 
 
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     """``(SRResNet generator, VGG-style discriminator)`` from ``scale``, ``channels``,
-    ``image_size`` (high-resolution crop), ``n_blocks``, ``width`` and ``ndf``."""
+    ``image_size`` (high-resolution crop), ``n_blocks``, ``width``, ``ndf``, ``residual``
+    and ``norm``."""
     c = check_config(config)
-    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"])
+    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"], c["residual"], c["norm"])
     discriminator = Discriminator(c["channels"], c["ndf"])
     return generator, discriminator

@@ -72,3 +72,24 @@ def test_split_holdout_keeps_images_labels_and_inputs_together() -> None:
     assert ganzoo.data.datasets.split_holdout is split_holdout  # its old home still serves it
     with pytest.raises(DataError, match="at least 2"):
         split_holdout(ImageDataset(images[:1]), seed=0)
+
+
+def test_a_dataset_marked_by_photograph_is_split_by_photograph():
+    """Examples of held-out photographs never reach training, and the split is seeded."""
+    images = torch.arange(40, dtype=torch.uint8).view(40, 1, 1, 1).expand(40, 1, 2, 2).contiguous()
+    marks = torch.zeros(40, dtype=torch.bool)
+    marks[30:] = True  # the last photograph's ten crops
+    data = ImageDataset(images, inputs=images.clone(), held_out=marks)
+    train, held = split_holdout(data, seed=3, most=4)
+    assert len(train) == 30 and len(held) == 4
+    assert set(train.images[:, 0, 0, 0].tolist()) == set(range(30))
+    assert set(held.images[:, 0, 0, 0].tolist()) <= set(range(30, 40))
+    again_train, again_held = split_holdout(data, seed=3, most=4)
+    assert torch.equal(train.images, again_train.images) and torch.equal(held.images, again_held.images)
+    assert train.held_out is None and held.held_out is None
+
+
+@pytest.mark.parametrize("marks", [torch.zeros(5, dtype=torch.bool), torch.ones(5, dtype=torch.bool), torch.zeros(4, dtype=torch.bool)])
+def test_held_out_marks_must_leave_both_sides_and_match_the_images(marks):
+    with pytest.raises(DataError, match="held_out must be one bool per image|must keep some examples for training and hold some out"):
+        ImageDataset(torch.zeros(5, 1, 2, 2, dtype=torch.uint8), held_out=marks)

@@ -11,6 +11,8 @@ from ganzoo.data.datasets import BatchStream, load_dataset
 from ganzoo.errors import DataError
 from ganzoo.plugin.discovery import get_registry
 from ganzoo_plugins.datasets.superres import (
+    HELD_OUT_CROPS_PER_PHOTO,
+    TRAIN_CROPS_PER_PHOTO,
     default_crops_per_image,
     make_superres,
     random_crops,
@@ -132,13 +134,28 @@ def test_registered_superres_folder_dataset(tmp_path):
     assert hr.min() >= -1 and hr.max() <= 1 and lr.min() >= -1 and lr.max() <= 1
 
 
-def test_photos_sr_demo_is_offline_and_deterministic():
+def test_photos_sr_demo_is_offline_deterministic_and_split_by_photograph():
+    from ganzoo_plugins.datasets import photos
+
     registry = get_registry()
     spec = registry.dataset("photos-sr")
-    assert spec.image_size == 32 and not spec.argument
+    assert spec.image_size == 64 and not spec.argument and spec.held_out == photos.HELD_OUT
     ds = load_dataset(registry, "photos-sr", 64)
-    assert ds.images.shape == (512, 3, 64, 64) and ds.inputs.shape == (512, 3, 16, 16)
+    train_files = sum(len(photos.photo_files(n)) for n in photos.TRAIN)
+    held_files = sum(len(photos.photo_files(n)) for n in photos.HELD_OUT)
+    n_train = train_files * TRAIN_CROPS_PER_PHOTO
+    assert ds.images.shape == (n_train + held_files * HELD_OUT_CROPS_PER_PHOTO, 3, 64, 64)
+    assert ds.inputs.shape == (len(ds), 3, 16, 16)
     assert torch.equal(ds.inputs[:8], bicubic(ds.images[:8], 4))
     assert torch.equal(load_dataset(registry, "photos-sr", 64).images[::64], ds.images[::64])
-    with pytest.raises(DataError, match=r"china\.jpg.*smaller than the 432x432 crop"):
+    # The held-out crops are exactly the last ones, and none of them appears among the training crops.
+    assert int(ds.held_out.sum()) == len(ds) - n_train and not ds.held_out[:n_train].any()
+    train_keys = {c.flatten()[:256].numpy().tobytes() for c in ds.images[:n_train]}
+    assert not any(c.flatten()[:256].numpy().tobytes() in train_keys for c in ds.images[n_train:])
+    # Whole held-out photographs: targets cut to a multiple of the scale, inputs their downsampling.
+    assert [w.name for w in ds.whole] == [f.stem for n in photos.HELD_OUT for f in photos.photo_files(n)]
+    for whole in ds.whole:
+        assert whole.target.shape[-1] % 4 == 0 and whole.target.shape[-2] % 4 == 0
+        assert whole.input.shape[-2:] == (whole.target.shape[-2] // 4, whole.target.shape[-1] // 4)
+    with pytest.raises(DataError, match=r"photos-sr crops photographs as small as \d+ pixels; use an image size of at most"):
         load_dataset(registry, "photos-sr", 432)
