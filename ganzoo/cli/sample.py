@@ -119,7 +119,8 @@ def _refuse_overwrite(paths: list[Any], force: bool) -> None:
 
 
 def _transform_images(model: Any, args: argparse.Namespace) -> int:
-    """Write each translated/upscaled image and a side-by-side comparison into a folder."""
+    """Write each translated/upscaled image (at the input's size, times ``scale`` for
+    super-resolution) and a side-by-side comparison into a folder."""
     from ganzoo.data.datasets import IMAGE_SUFFIXES  # (see the module docstring)
     from ganzoo.io.images import read_image, save_grid
 
@@ -139,10 +140,13 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
         raise GanzooError("with --input, -o names a folder (one output and one comparison image per input)")
     targets = [(out / f"{f.stem}.png", out / f"{f.stem}.compare.png") for f in files]
     _refuse_overwrite([p for pair in targets for p in pair], args.force)
-    inputs = [model.input_tensor(read_image(file)) for file in files]  # every input readable before -o is made
+    # every input readable before -o is made; kept as decoded pictures (a byte a channel), made
+    # tensors one at a time: inputs keep their size now, and a folder of photos can be large
+    pictures = [read_image(file) for file in files]
     out.mkdir(parents=True, exist_ok=True)
-    for tensor, (output_path, compare_path) in zip(inputs, targets):
-        output = model.transform(tensor)
+    for picture, (output_path, compare_path) in zip(pictures, targets):
+        tensor = model.input_tensor(picture)
+        output = model.transform(tensor)  # any size: large images go in tiles (GanModel.transform)
         _save_exclusively(save_grid, output[None], output_path, args.force, nrow=1, padding=0)
         row = model.task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
         _save_exclusively(save_grid, row, compare_path, args.force, nrow=len(row))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 from dataclasses import asdict, dataclass, field
@@ -292,13 +293,28 @@ class GanModel(nn.Module):
         return self.task.image_to_image
 
     @torch.no_grad()
-    def transform(self, images: Any, batch_size: int = 16) -> Any:
-        """Translate (Pix2Pix) or upscale (SRGAN) images with the generator in eval mode.
+    def transform(self, images: Any, batch_size: int = 16, *, tile: int | None = None) -> Any:
+        """Translate (Pix2Pix) or upscale (SRGAN) images of any size with the generator in eval mode.
 
         ``images``: a tensor in [-1, 1] (C x H x W or N x C x H x W), a PIL image, or a list of
-        PIL images; the result is of the same kind. PIL inputs are converted to the channels
-        the model expects; Pix2Pix inputs are resized to its image size (its U-Net needs it),
-        super-resolution inputs keep their size and come back ``scale`` times larger.
+        PIL images (of any sizes); the result is of the same kind, with each input's height and
+        width (times ``scale`` for super-resolution). PIL inputs are converted to the channels
+        the model expects and keep their size.
+
+        Large images go through the generator in overlapping tiles (:mod:`ganzoo.core.tiling`),
+        so memory is bounded by the tile, not the image:
+
+        - a model that needs one input size (Pix2Pix's U-Net) sees tiles of exactly its
+          ``image_size``, ``batch_size`` at a time, overlapping by half and blended under a
+          smooth ramp so no seam shows; an image smaller than that is reflect-padded to it
+          and cropped back;
+        - a fully convolutional model (SRGAN) takes an image whole while neither side exceeds
+          ``tile``, else tiles of at most ``tile`` x ``tile`` whose overlap covers the net's
+          receptive field, so the result is the untiled one; a pass holds at most
+          ``tile`` x ``tile`` input pixels (``batch_size`` images or tiles when they are small).
+
+        ``tile``: the largest side, in input pixels, that the generator sees at once (fully
+        convolutional models only). None: automatic, about 2048 x 2048 output pixels a pass.
         ``translate`` and ``upscale`` are the same call under the names users look for.
         """
         if self.generator is None:
@@ -309,37 +325,61 @@ class GanModel(nn.Module):
 
         if isinstance(images, Image.Image) or (isinstance(images, (list, tuple)) and images and isinstance(images[0], Image.Image)):
             pictures = [images] if isinstance(images, Image.Image) else list(images)
-            outputs = [self.transform(self.input_tensor(p), batch_size) for p in pictures]
+            outputs = [self.transform(self.input_tensor(p), batch_size, tile=tile) for p in pictures]
             converted = [_to_picture(o) for o in outputs]
             return converted[0] if isinstance(images, Image.Image) else converted
         if not isinstance(images, torch.Tensor) or images.ndim not in (3, 4):
             raise ConfigError("transform takes a C x H x W or N x C x H x W tensor in [-1, 1], or PIL images")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         single = images.ndim == 3
         batch = (images[None] if single else images).to(self.device, torch.float32)
         expected = int(self.card.config.get("input_channels", self.card.config.get("channels", 3)))
         if batch.shape[1] != expected:
             raise ConfigError(f"model {self.card.model!r} takes {expected}-channel inputs, got {batch.shape[1]} channels")
-        if self.task.fixed_input_size:
-            size = int(self.card.config["image_size"])
-            if batch.shape[-2:] != (size, size):
-                raise ConfigError(f"model {self.card.model!r} translates {size}x{size} images, got {tuple(batch.shape[-2:])}")
-        out = self.task.generate_eval(self.generator, None, batch, batch_size).clamp_(-1, 1)
+        if 0 in batch.shape:
+            raise ConfigError(f"model {self.card.model!r} cannot transform an empty image (shape {tuple(images.shape)})")
+        out = self._tiled(batch, batch_size, tile).clamp_(-1, 1)
         return out[0] if single else out
 
     translate = transform
     upscale = transform
 
-    def input_tensor(self, picture: Any) -> torch.Tensor:
-        """A PIL image as the model's input tensor (channels converted; Pix2Pix: resized)."""
-        from PIL import Image
+    #: Output pixels a fully convolutional generator makes in one pass when ``tile`` is None.
+    TILE_OUTPUT_PIXELS = 2048 * 2048
 
-        channels = int(self.card.config.get("input_channels", self.card.config.get("channels", 3)))
-        picture = picture.convert("L" if channels == 1 else "RGB")
+    def _tiled(self, batch: torch.Tensor, batch_size: int, tile: int | None) -> torch.Tensor:
+        """The generator over ``batch`` in tiles (see :meth:`transform`)."""
+        from ganzoo.core import tiling
+
+        def run(tiles: torch.Tensor) -> torch.Tensor:
+            return self.task.generate_eval(self.generator, None, tiles, len(tiles))
+
+        if tile is not None and (isinstance(tile, bool) or not isinstance(tile, int) or tile < 1):
+            raise ConfigError(f"tile must be a whole number of pixels (at least 1) or None, got {tile!r}")
         if self.task.fixed_input_size:
             size = int(self.card.config["image_size"])
-            side = min(picture.size)
-            left, top = (picture.width - side) // 2, (picture.height - side) // 2
-            picture = picture.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
+            if tile not in (None, size):
+                raise ConfigError(f"model {self.card.model!r} takes {size}x{size} inputs only, so its tiles are "
+                                  f"{size}x{size}; leave out tile (got {tile})")
+            return tiling.tiled(run, batch, size, size // 2, batch_size=batch_size, blend=True)
+        scale = int(getattr(self.task, "scale", 1))
+        margin = tiling.receptive_margin(self.generator)
+        side = tile or max(math.isqrt(self.TILE_OUTPUT_PIXELS) // scale, 4 * (margin or 0))
+        # a pass holds at most side x side input pixels: fewer images (or tiles) a call when they are large
+        per_call = max(1, min(batch_size, side * side // (min(side, batch.shape[-2]) * min(side, batch.shape[-1]))))
+        if margin is None:  # a net that sees the whole image: tiles can only be blended
+            return tiling.tiled(run, batch, side, side // 4, scale=scale, batch_size=per_call, blend=True)
+        if max(batch.shape[-2:]) > side and side <= 2 * margin:
+            raise ConfigError(f"tile must be larger than {2 * margin} pixels for model {self.card.model!r} (twice the "
+                              f"reach of its generator, {margin} pixels), got {side}")
+        return tiling.tiled(run, batch, side, 2 * margin, scale=scale, batch_size=per_call, blend=False)
+
+    def input_tensor(self, picture: Any) -> torch.Tensor:
+        """A PIL image as the model's input tensor in [-1, 1], C x H x W: its channels converted
+        to the model's (grayscale or RGB), its size kept."""
+        channels = int(self.card.config.get("input_channels", self.card.config.get("channels", 3)))
+        picture = picture.convert("L" if channels == 1 else "RGB")
         data = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8).view(picture.height, picture.width, -1)
         return data.permute(2, 0, 1).float().div(127.5).sub(1)
 
