@@ -125,12 +125,39 @@ def test_discriminator_pooling_is_the_identity_at_the_papers_96():
         ({"channels": 2}, "channels must be 1"),
         ({"width": 0}, "width must be at least 1"),
         ({"n_blocks": 1.5}, "n_blocks must be an integer"),
+        ({"residual": "nearest"}, "residual must be one of none, bicubic"),
+        ({"norm": "layer"}, "norm must be one of batch, none"),
     ],
 )
 def test_bad_settings_are_value_errors(overrides, message):
     with pytest.raises(ValueError, match=message) as info:
         build(config(**overrides))
     assert isinstance(info.value, ConfigError)
+
+
+def test_residual_generator_starts_as_bicubic_and_learns_only_the_difference():
+    """residual=bicubic: an untrained net is exactly bicubic upsampling; outside training the
+    output is clamped to [-1, 1], in training it is not (so the loss still sees overshoot)."""
+    torch.manual_seed(0)
+    generator, _ = build(config(residual="bicubic", width=8, n_blocks=2))
+    low = torch.rand(2, 3, 12, 10) * 2 - 1
+    bicubic = torch.nn.functional.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False)
+    generator.eval()
+    assert torch.equal(generator(low), bicubic.clamp(-1, 1))
+    generator.train()
+    assert torch.equal(generator(low), bicubic) and bicubic.abs().max() > 1  # bicubic overshoots at edges
+    loss = (generator(low) - torch.zeros_like(bicubic)).square().mean()
+    loss.backward()
+    assert generator.tail.weight.grad.abs().sum() > 0  # the zero tail still learns
+
+
+def test_norm_none_drops_every_batch_norm_and_only_its_parameters():
+    with_bn, _ = build(config(width=8, n_blocks=2))
+    without, _ = build(config(width=8, n_blocks=2, norm="none"))
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in without.modules())
+    bn_params = sum(p.numel() for m in with_bn.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters())
+    assert sum(p.numel() for p in without.parameters()) == sum(p.numel() for p in with_bn.parameters()) - bn_params == (
+        sum(p.numel() for p in with_bn.parameters()) - 2 * 8 * (2 * 2 + 1))
 
 
 # --- VGG19 content loss ----------------------------------------------------------------
