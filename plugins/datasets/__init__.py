@@ -45,6 +45,15 @@ def register_datasets(register):
     )
     register(
         DatasetSpec(
+            name="noisy2photos",
+            builder="ganzoo_plugins.datasets.paired:noisy2photos",
+            summary="Noisy photo (Gaussian, sigma 25 of 255) -> photo pairs cropped from the bundled photographs, split by photograph (offline demo)",
+            image_size=64,
+            held_out=HELD_OUT,
+        )
+    )
+    register(
+        DatasetSpec(
             name="photos",
             builder="ganzoo_plugins.datasets.photos:photos_dataset",
             summary="Crops of the real photographs scikit-image and scikit-learn ship, training photographs only (offline)",

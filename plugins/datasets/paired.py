@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -157,40 +158,69 @@ def _to_channels(images: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- edges2photos
 def edges2photos(request: DatasetRequest) -> ImageDataset:
-    """Offline demo pairs from the bundled photographs (:mod:`.photos`), split by photograph.
+    """Offline demo pairs from the bundled photographs (:mod:`.photos`): edge map -> photo.
 
-    Random square crops at the image size (native pixels, no resampling; half of them
-    mirrored), always the same ones (seed ``DEMO_SEED``): ``CROPS_PER_PHOTO`` from each
-    training photograph, ``HELD_OUT_CROPS_PER_PHOTO`` from each held-out one (marked
-    ``held_out``: never trained on). The held-out photographs also come whole, for ``ganzoo
-    eval``. The target is the RGB crop; the input is its edge map, 1 channel, dark lines on
-    white as in pix2pix's edges2shoes: the Sobel gradient magnitude of the photo's luma, scaled
-    so that the photo's 99th percentile is full black. The edges are computed on the whole
-    photo and then cropped, so crop borders show no false edges.
+    The input is the photo's edge map, 1 channel, dark lines on white as in pix2pix's
+    edges2shoes: the Sobel gradient magnitude of the photo's luma, scaled so that the photo's
+    99th percentile is full black. The edges are computed on the whole photo and then cropped,
+    so crop borders show no false edges. Crops and split: :func:`photo_pairs`.
+    """
+    return photo_pairs(request, "edges2photos", lambda photo, generator: edge_map(photo))
+
+
+#: ``noisy2photos``: the standard deviation of the added Gaussian noise, in 0-255 pixel values.
+NOISE_SIGMA = 25.0
+
+
+def noisy2photos(request: DatasetRequest) -> ImageDataset:
+    """Offline demo pairs from the bundled photographs: noisy photo -> photo (denoising).
+
+    The input is the photo plus Gaussian noise of standard deviation ``NOISE_SIGMA`` (25 of
+    255, the usual benchmark level), drawn once per photograph from a seeded generator, rounded
+    and clipped to 0-255. Crops and split: :func:`photo_pairs`.
+    """
+    def noisy(photo: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        noise = torch.randn(photo.shape, generator=generator) * NOISE_SIGMA
+        return (photo.float() + noise).round_().clamp_(0, 255).to(torch.uint8)
+
+    return photo_pairs(request, "noisy2photos", noisy)
+
+
+def photo_pairs(request: DatasetRequest, dataset: str,
+                make_input: Callable[[torch.Tensor, torch.Generator], torch.Tensor]) -> ImageDataset:
+    """Pairs (``make_input(photo)`` -> photo) cut from the bundled photographs, split by photograph.
+
+    ``make_input`` turns a whole uint8 RGB photograph into the model's whole input (same height
+    and width). Random square crops at the image size (native pixels, no resampling; half of
+    them mirrored, input and target alike), always the same ones (seed ``DEMO_SEED``):
+    ``CROPS_PER_PHOTO`` from each training photograph, ``HELD_OUT_CROPS_PER_PHOTO`` from each
+    held-out one (marked ``held_out``: never trained on). The held-out photographs also come
+    whole, for ``ganzoo eval``.
     """
     from ganzoo_plugins.datasets import photos
 
     size = request.image_size
     train, held = photos.load(photos.TRAIN), photos.load(photos.HELD_OUT)
-    photos.fit_crop(train + held, size, "edges2photos")
+    photos.fit_crop(train + held, size, dataset)
     generator = torch.Generator().manual_seed(DEMO_SEED)
-    targets, inputs, marks = [], [], []
+    targets, inputs, marks, whole = [], [], [], []
     for group, count, mark in ((train, CROPS_PER_PHOTO, False), (held, HELD_OUT_CROPS_PER_PHOTO, True)):
-        for _, photo in group:
-            edges = edge_map(photo)
+        for name, photo in group:
+            source_photo = make_input(photo, generator)
+            if mark:
+                whole.append(WholeImage(name, source_photo, photo))
             height, width = photo.shape[1:]
             tops = torch.randint(0, height - size + 1, (count,), generator=generator).tolist()
             lefts = torch.randint(0, width - size + 1, (count,), generator=generator).tolist()
             flips = (torch.rand(count, generator=generator) < 0.5).tolist()
             for top, left, flip in zip(tops, lefts, flips):
                 target = photo[:, top : top + size, left : left + size]
-                source = edges[:, top : top + size, left : left + size]
-                if flip:  # the gradient magnitude does not change under a mirror, so the pair stays true
+                source = source_photo[:, top : top + size, left : left + size]
+                if flip:  # edges and noise do not care about a mirror: the pair stays true
                     target, source = target.flip(-1), source.flip(-1)
                 targets.append(target)
                 inputs.append(source)
                 marks.append(mark)
-    whole = [WholeImage(name, edge_map(photo), photo) for name, photo in held]
     return ImageDataset(torch.stack(targets).contiguous(), inputs=torch.stack(inputs).contiguous(),
                         held_out=torch.tensor(marks), whole=whole)
 

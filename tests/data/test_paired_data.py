@@ -138,3 +138,17 @@ def test_edges2photos_demo_is_deterministic_edge_photo_pairs():
     flatness = ds.images[:CROPS_PER_PHOTO].float().std(dim=(1, 2, 3))
     darkness = 255 - ds.inputs[:CROPS_PER_PHOTO].float().mean(dim=(1, 2, 3))
     assert torch.corrcoef(torch.stack([flatness, darkness]))[0, 1] > 0.5
+
+
+def test_noisy2photos_pairs_photographs_with_their_seeded_noisy_versions():
+    spec = get_registry().dataset("noisy2photos")
+    assert spec.image_size == 64 and spec.held_out == photos.HELD_OUT
+    ds = load("noisy2photos", 64)
+    assert ds.images.shape == ds.inputs.shape and ds.inputs.shape[1] == 3
+    noise = ds.inputs.float() - ds.images.float()
+    assert 20 < noise.std() < 26  # sigma 25, less where clipping at 0 and 255 trims it
+    assert abs(noise.mean()) < 1.5
+    assert torch.equal(load("noisy2photos", 64).inputs, ds.inputs)  # the same noise in every run
+    assert not ds.held_out[: len(ds) - int(ds.held_out.sum())].any()
+    for whole in ds.whole:
+        assert whole.input.shape == whole.target.shape and 15 < (whole.input.float() - whole.target.float()).std() < 26
