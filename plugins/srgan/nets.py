@@ -97,10 +97,12 @@ class Generator(nn.Module):
     output is ``bicubic(low_res) + tail(...)``, the tail starts at zero (so an untrained net is
     exactly bicubic), and the ``tanh`` is replaced by a clamp to [-1, 1] outside training.
     ``norm="none"`` drops the batch norms (as EDSR does; they cost accuracy at small batches).
+    ``icnr=True`` starts each sub-pixel convolution as a nearest-neighbour upsampling (:func:`icnr_`),
+    so the PixelShuffle stages do not begin with, and keep, a checkerboard pattern.
     """
 
     def __init__(self, scale: int = 4, channels: int = 3, n_blocks: int = 16, width: int = 64, image_size: int = 96,
-                 residual: str = "none", norm: str = "batch") -> None:
+                 residual: str = "none", norm: str = "batch", icnr: bool = False) -> None:
         super().__init__()
         self.scale, self.channels, self.image_size, self.residual = scale, channels, image_size, residual
         self.input_size = image_size // scale
@@ -112,6 +114,10 @@ class Generator(nn.Module):
             stages += [nn.Conv2d(width, 4 * width, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()]
         self.upsample = nn.Sequential(*stages)
         self.tail = nn.Conv2d(width, channels, 9, 1, 4)
+        if icnr:
+            for conv in self.upsample:
+                if isinstance(conv, nn.Conv2d):
+                    icnr_(conv, 2)
         if residual == "bicubic":
             nn.init.zeros_(self.tail.weight)
             nn.init.zeros_(self.tail.bias)
@@ -128,6 +134,18 @@ class Generator(nn.Module):
             return torch.tanh(detail)
         out = F.interpolate(low_res, scale_factor=self.scale, mode="bicubic", align_corners=False) + detail
         return out if self.training else out.clamp(-1, 1)
+
+
+def icnr_(conv: nn.Conv2d, factor: int) -> None:
+    """ICNR initialisation (Aitken et al., arXiv 1707.02937) of a conv feeding ``PixelShuffle(factor)``:
+    the ``factor**2`` output channels that land on one output pixel's neighbours share one kernel
+    (the conv's own default init, drawn once) and one bias, so the shuffle starts as
+    nearest-neighbour upsampling, free of the checkerboard a random init leaves in flat regions."""
+    shared = factor**2
+    with torch.no_grad():
+        conv.weight.copy_(conv.weight[::shared].repeat_interleave(shared, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(conv.bias[::shared].repeat_interleave(shared, dim=0))
 
 
 def _block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
@@ -185,7 +203,9 @@ def check_config(config: dict) -> dict:
             f"srgan: image_size (the high-resolution crop) must be at least {MIN_IMAGE_SIZE} and divisible by "
             f"scale {scale}, got {size}; try {max(MIN_IMAGE_SIZE, size // scale * scale + (scale if size % scale else 0))}"
         )
-    residual, norm = config.get("residual", "none"), config.get("norm", "batch")
+    residual, norm, icnr = config.get("residual", "none"), config.get("norm", "batch"), config.get("icnr", False)
+    if not isinstance(icnr, bool):
+        raise ConfigError(f"srgan: icnr must be true or false, got {icnr!r}")
     if residual not in RESIDUALS:
         raise ConfigError(f"srgan: residual must be one of {', '.join(RESIDUALS)}, got {residual!r}")
     if norm not in NORMS:
@@ -199,14 +219,15 @@ def check_config(config: dict) -> dict:
         "ndf": _int(config, "ndf", 1),
         "residual": residual,
         "norm": norm,
+        "icnr": icnr,
     }
 
 
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     """``(SRResNet generator, VGG-style discriminator)`` from ``scale``, ``channels``,
-    ``image_size`` (high-resolution crop), ``n_blocks``, ``width``, ``ndf``, ``residual``
-    and ``norm``."""
+    ``image_size`` (high-resolution crop), ``n_blocks``, ``width``, ``ndf``, ``residual``,
+    ``norm`` and ``icnr``."""
     c = check_config(config)
-    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"], c["residual"], c["norm"])
+    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"], c["residual"], c["norm"], c["icnr"])
     discriminator = Discriminator(c["channels"], c["ndf"])
     return generator, discriminator

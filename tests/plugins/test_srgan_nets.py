@@ -151,6 +151,23 @@ def test_residual_generator_starts_as_bicubic_and_learns_only_the_difference():
     assert generator.tail.weight.grad.abs().sum() > 0  # the zero tail still learns
 
 
+def test_icnr_sub_pixel_convolutions_start_without_a_checkerboard():
+    """icnr=True: a flat feature map goes through each PixelShuffle stage flat (the default init
+    leaves a 2x2 pattern)."""
+    torch.manual_seed(0)
+    flat = torch.randn(1, 8, 1, 1).expand(1, 8, 10, 10).contiguous()
+
+    def pattern(generator) -> float:
+        out = generator.upsample[1](generator.upsample[0](flat))[..., 2:-2, 2:-2]
+        return (out - out.mean(dim=(-2, -1), keepdim=True)).abs().max().item()
+
+    plain, _ = build(config(width=8, n_blocks=1))
+    icnr, _ = build(config(width=8, n_blocks=1, icnr=True))
+    assert pattern(icnr) < 1e-5 < 1e-2 < pattern(plain)
+    with pytest.raises(ConfigError, match="icnr must be true or false"):
+        build(config(icnr="yes"))
+
+
 def test_norm_none_drops_every_batch_norm_and_only_its_parameters():
     with_bn, _ = build(config(width=8, n_blocks=2))
     without, _ = build(config(width=8, n_blocks=2, norm="none"))
