@@ -7,7 +7,7 @@ from typing import Any
 
 from ganzoo.cli.commands import help_of
 from ganzoo.cli.output import console, positive_int, print_json, table
-from ganzoo.eval.metric_names import STD_SUFFIX, label
+from ganzoo.eval.metric_names import BASELINE_PREFIX, STD_SUFFIX, label
 
 
 def add_parser(sub: Any) -> None:
@@ -48,11 +48,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         rows.append((label(key), _number(value, std), "-" if floor is None else _number(floor, floor_std)))
     if report.features:
         what = f"{report.samples} samples vs {report.reference} real training images of {report.dataset}"
+    elif report.per_image:
+        what = f"{report.samples} whole held-out photographs of {report.dataset} (means over photographs)"
     else:
         what = f"{report.samples} held-out pairs of {report.dataset}"
     out = console()
     out.print(f"[bold]{report.model}[/] (step {report.step}, {report.task} task): {what}")
     out.print(table(None, ["metric", "model", report.floor_label], rows))
+    if report.per_image:
+        keys = [k for k in next(iter(report.per_image.values())) if not k.startswith(BASELINE_PREFIX)]
+        photo_rows = [(name, *(f"{figures[k]:.4g} ({figures[BASELINE_PREFIX + k]:.4g})" for k in keys))
+                      for name, figures in report.per_image.items()]
+        out.print(table(None, ["photograph", *(f"{label(k)} (baseline)" for k in keys)], photo_rows))
     shares = report.classes.get("shares")
     if shares:
         out.print("class shares: " + "  ".join(f"{k} {v:.0%}" for k, v in shares.items()))

@@ -29,7 +29,9 @@ from ganzoo.errors import ConfigError
 from ganzoo.eval import metric_names as names
 from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, conditional_accuracy
 from ganzoo.eval.digits_features import digits_split
+from ganzoo.eval.whole_images import score_whole_images
 from ganzoo.eval.feature_space import FEATURE_SPACES, FeatureExtractor, choose_features
+from ganzoo.eval.label_diversity import LabelDiversity, spread_per_label
 from ganzoo.io import weights
 from ganzoo.io.pretrained import resolve_weights
 from ganzoo.io.run_folder import generator_file
@@ -59,6 +61,8 @@ class EvalReport:
     floor_label: str
     classes: dict[str, Any] = field(default_factory=dict)
     step: int = 0
+    #: Image-to-image models on whole photographs: each photograph's figures and the baseline's.
+    per_image: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +98,8 @@ class SampleEvaluator:
         self.judge = judge
         self.reference = len(train)
         self.real, _ = self.extract(as_float(train.images))
+        # How far apart two real training images of one label are: what per-label diversity divides by.
+        self.real_spread = spread_per_label(self.real, train.labels, len(self.classes)) if train.labels is not None else {}
         held_images = as_float(held.images)
         held_predicted = self._predict(held_images)
         labels = held.labels.to(device) if held.labels is not None else None
@@ -122,6 +128,9 @@ class SampleEvaluator:
             out["class_share_min"] = tally.smallest_share()
             if asked is not None:
                 out["cond_accuracy"] = conditional_accuracy(predicted, asked)
+                diversity = LabelDiversity.of(feats, asked, self.real_spread)
+                if diversity.ratios:
+                    out["label_diversity"], out["label_diversity_min"] = diversity.mean, diversity.smallest
         return out
 
     def score(self, generate: Generate) -> tuple[dict[str, float], dict[str, Any]]:
@@ -181,9 +190,23 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
 
 @torch.no_grad()
 def _evaluate_pairs(model: GanModel, data: ImageDataset, name: str, seed: int) -> EvalReport:
-    """PSNR/SSIM(/L1) on the run's held-out pairs (its training seed picks them), beside the baseline."""
+    """PSNR/SSIM(/L1) on the run's held-out pairs (its training seed picks them), beside the
+    baseline; on whole held-out photographs when the dataset keeps them (photo demos)."""
+    if data.whole:
+        return _evaluate_whole(model, data, name)
     _, held = split_holdout(data, seed)
     inputs, targets = as_float(held.inputs, model.device), as_float(held.images, model.device)
     scores, baseline = model.task.held_out_scores(inputs, model.transform(inputs), targets)
     label = model.task.baseline_label
     return EvalReport(model.card.model, model.card.task, name, "", len(held), len(held), scores, baseline, label, {}, model.card.step)
+
+
+def _evaluate_whole(model: GanModel, data: ImageDataset, name: str) -> EvalReport:
+    """Means over the whole held-out photographs, each photograph's figures, and the worst
+    margin over the baseline on any one of them (the baseline's own margin is 0)."""
+    result = score_whole_images(model, data.whole)
+    margins = result.worst_margins({key: names.higher_is_better(key) for key in result.scores})
+    label = f"{model.task.baseline_label}, on {len(data.whole)} whole held-out photographs"
+    return EvalReport(model.card.model, model.card.task, name, "", len(data.whole), len(data.whole),
+                      {**result.scores, **margins}, {**result.baseline, **{k: 0.0 for k in margins}}, label, {},
+                      model.card.step, result.per_image)

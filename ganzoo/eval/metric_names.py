@@ -29,9 +29,15 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("classes_covered", "classes covered", True),
     Metric("class_share_min", "smallest class share", True),
     Metric("cond_accuracy", "conditional accuracy", True),
+    Metric("label_diversity", "per-label diversity", True),
+    Metric("label_diversity_min", "least diverse label", True),
     Metric("psnr", "PSNR (dB)", True),
     Metric("ssim", "SSIM", True),
     Metric("l1", "L1", False),
+    # whole held-out photographs: the model's least advantage over the baseline on any one of them
+    Metric("worst_margin_psnr", "worst photograph: PSNR over baseline (dB)", True),
+    Metric("worst_margin_ssim", "worst photograph: SSIM over baseline", True),
+    Metric("worst_margin_l1", "worst photograph: L1 below baseline", True),
 )}
 
 #: (Fréchet distance, kernel distance) names of each feature space.
@@ -44,7 +50,7 @@ BASELINE_PREFIX = "baseline_"
 #: What "best" means for ``--eval-every``: the first of these that an evaluation gives.
 BEST_BY = ("fd_digits", "fid", "psnr")
 #: The few numbers a one-line summary shows, in this order: samples against real data ...
-HEADLINE_FEATURES = ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy")
+HEADLINE_FEATURES = ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy", "label_diversity")
 #: ... and held-out pairs of image-to-image models.
 HEADLINE_PAIRS = ("psnr", "ssim", "l1")
 HEADLINE = HEADLINE_FEATURES + HEADLINE_PAIRS

@@ -1,10 +1,19 @@
 """Class-conditional DCGAN generator and projection discriminator.
 
-Generator: ``G(z, y)`` concatenates a learned embedding of the label (``embed_dim`` numbers)
-to ``z`` and runs DCGAN's generator on the ``nz + embed_dim`` inputs, as Mirza and Osindero
-(arXiv 1411.1784) feed ``y`` to the generator's first layer. The default of 20 numbers beside
-100 of noise was picked on the digits: with 50 the generator drew every image of a class
-alike (it ignored ``z``), with 10 other digits leaked into a class's row after 600 steps.
+Generator (``g_condition``):
+
+- ``concat`` (the default): ``G(z, y)`` concatenates a learned embedding of the label
+  (``embed_dim`` numbers) to ``z`` and runs DCGAN's generator on the ``nz + embed_dim``
+  inputs, as Mirza and Osindero (arXiv 1411.1784) feed ``y`` to the generator's first layer.
+  The default of 10 numbers beside 100 of noise was picked on the digits with ``d_label_std``
+  on (1,000 steps: recall 0.39, conditional accuracy 98 %); with 20 and 600 steps every
+  image of a label came out nearly alike (recall 0.09 with ``d_label_std``, 0.02 without;
+  with 50 the generator ignored ``z`` altogether), and with 10 the labels are learned later
+  (conditional accuracy 82 % at step 600, 97 % at 800).
+- ``batchnorm``: conditional batch norm (:mod:`ganzoo.core.conditional_layers`): ``z`` is the
+  only input and every batch norm is scaled and shifted by linear maps of the label's
+  embedding. Measured on the digits (600 steps) it keeps ``z`` in use (recall 0.52) but
+  learns the labels too slowly for a short run (conditional accuracy 20 %).
 
 Discriminator: a projection discriminator (Miyato and Koyama, arXiv 1802.05637) rather than
 the label fed in as extra input channels. With ``phi(x)`` DCGAN's discriminator features
@@ -21,6 +30,12 @@ where ``psi`` is DCGAN's own last 4x4 convolution. Why projection:
   including gradient penalties (the critic is scored under the batch's labels);
 - it costs ``num_classes * W`` parameters and no extra full-resolution input channels.
 
+Options of the discriminator: ``d_label_std`` (on by default) appends the per-label minibatch standard
+deviation (:class:`~ganzoo.core.conditional_layers.LabelStdDev`) to ``phi(x)`` before
+``psi``, so that it can see when the samples of a label are all alike (one more input
+channel of ``psi``: ``16`` more parameters); ``d_spectral_norm`` puts spectral norm on its
+convolutions and the projection; ``d_dropout`` drops out after each activation.
+
 Both nets take labels as an int64 tensor of shape ``(N,)`` with values in ``[0, num_classes)``.
 """
 
@@ -29,7 +44,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from torch.nn.utils.parametrizations import spectral_norm
+
+from ganzoo.core.conditional_layers import ConditionalGenerator, LabelStdDev
 from ganzoo.core.dcgan_layers import discriminator_layers, generator_layers, init_weights, logit_layer
+
+#: How the generator takes its label (``g_condition``): concatenated to ``z``, or by conditional batch norm.
+G_CONDITIONS = ("concat", "batchnorm")
 
 
 class Generator(nn.Module):
@@ -47,30 +68,50 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     def __init__(self, ndf: int = 64, channels: int = 3, image_size: int = 64, num_classes: int = 10,
-                 norm: str = "batch") -> None:
+                 norm: str = "batch", label_std: bool = False, dropout: float = 0.0) -> None:
         super().__init__()
         layers, width = discriminator_layers(ndf, channels, image_size, norm)
+        if dropout > 0:  # after every activation (Mirza and Osindero's discriminator drops out too)
+            layers = [m for layer in layers for m in ((layer, nn.Dropout(dropout)) if isinstance(layer, nn.LeakyReLU) else (layer,))]
         self.main = nn.Sequential(*layers)
-        self.logit = logit_layer(width)
+        self.label_std = LabelStdDev(num_classes) if label_std else None
+        self.logit = logit_layer(width + 1 if label_std else width)
         self.embed = nn.Embedding(num_classes, width)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         features = self.main(x)
         projection = (self.embed(labels) * features.sum(dim=(2, 3))).sum(dim=1)
-        return self.logit(features).view(-1) + projection
+        seen = self.label_std(features, labels) if self.label_std is not None else features
+        return self.logit(seen).view(-1) + projection
 
 
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     size, channels, classes = int(config["image_size"]), int(config["channels"]), int(config["num_classes"])
     if classes < 1:
         raise ValueError(f"num_classes must be at least 1, got {classes}; train on a labelled dataset")
-    generator = Generator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
-    discriminator = Discriminator(int(config["ndf"]), channels, size, classes, config.get("d_norm", "batch"))
-    generator.apply(init_weights)
-    discriminator.apply(init_weights)
-    # The label embeddings: N(0, 1) in the generator, like the z they sit beside; N(0, 0.02) in
-    # the projection, like DCGAN's other discriminator weights, so that the conditional term
-    # starts as small as the unconditional logit instead of saturating the loss.
+    # Weights files written before these settings existed have no key: concatenation, no spectral norm.
+    condition = config.get("g_condition", "concat")
+    if condition not in G_CONDITIONS:
+        raise ValueError(f"unknown g_condition {condition!r}; use one of {', '.join(G_CONDITIONS)}")
+    generator: nn.Module
+    if condition == "batchnorm":
+        generator = ConditionalGenerator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
+        for module in generator.modules():  # its batch norms have no affine weights; their maps keep PyTorch's init
+            if isinstance(module, nn.ConvTranspose2d):
+                init_weights(module)
+    else:
+        generator = Generator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
+        generator.apply(init_weights)
+    # The label embedding: N(0, 1), like the z it sits beside (or, with conditional batch norm, is mapped from).
     nn.init.normal_(generator.embed.weight, 0.0, 1.0)
+    discriminator = Discriminator(int(config["ndf"]), channels, size, classes, config.get("d_norm", "batch"),
+                                  bool(config.get("d_label_std", False)), float(config.get("d_dropout", 0.0)))
+    discriminator.apply(init_weights)
+    # The projection's label embedding: N(0, 0.02), like DCGAN's other discriminator weights, so
+    # that the conditional term starts as small as the unconditional logit instead of saturating the loss.
     nn.init.normal_(discriminator.embed.weight, 0.0, 0.02)
+    if config.get("d_spectral_norm", False):
+        for module in list(discriminator.modules()):
+            if isinstance(module, (nn.Conv2d, nn.Embedding)):
+                spectral_norm(module)
     return generator, discriminator

@@ -63,23 +63,40 @@ def test_untrained_generator_is_far_above_the_floor(tmp_path) -> None:
     assert report.metrics["precision"] < report.floor["precision"]
 
 
+def paired_folder(root) -> str:
+    """``paired:PATH`` with 40 real PNG pairs (grey noise A -> its colour version B): a dataset
+    without whole photographs, so a seeded tenth of its pairs is held out."""
+    from PIL import Image
+
+    gen = torch.Generator().manual_seed(0)
+    for side in ("A", "B"):
+        (root / side).mkdir(parents=True)
+    for i in range(40):
+        colour = torch.randint(0, 256, (64, 64, 3), dtype=torch.uint8, generator=gen)
+        Image.fromarray(colour.numpy()).save(root / "B" / f"{i:02d}.png")
+        Image.fromarray(colour.float().mean(-1).to(torch.uint8).numpy()).save(root / "A" / f"{i:02d}.png")
+    return f"paired:{root}"
+
+
 def test_image_to_image_models_report_against_the_baseline(tmp_path) -> None:
     model = ganzoo.create("pix2pix", image_size=64, input_channels=1, ngf=8, ndf=8)
-    model.save(tmp_path)
-    report = evaluate(tmp_path, dataset="edges2photos")
+    model.save(tmp_path / "run")
+    report = evaluate(tmp_path / "run", dataset=paired_folder(tmp_path / "pairs"))
     assert report.floor_label.startswith("input as output")
     assert set(report.metrics) == {"psnr", "ssim", "l1"} == set(report.floor)
-    assert 0 < report.samples <= 64
+    assert report.samples == 4 and not report.per_image
 
 
 def test_image_to_image_held_out_pairs_follow_the_file_evaluated(tmp_path) -> None:
     """A run folder with an EMA generator is evaluated on the pairs of the EMA file's training seed."""
     model = ganzoo.create("pix2pix", image_size=64, input_channels=1, ngf=8, ndf=8)
-    model.save(tmp_path, training={"seed": 0})
+    run = tmp_path / "run"
+    model.save(run, training={"seed": 0})
     meta = model.card.metadata("generator", training={"seed": 5}, ema=0.999)
-    weights.save_module(model.generator, tmp_path / run_folder.EMA_GENERATOR_FILE, meta)
-    assert run_folder.generator_file(tmp_path).name == run_folder.EMA_GENERATOR_FILE
-    data = load_dataset(get_registry(), "edges2photos", 64)
+    weights.save_module(model.generator, run / run_folder.EMA_GENERATOR_FILE, meta)
+    assert run_folder.generator_file(run).name == run_folder.EMA_GENERATOR_FILE
+    name = paired_folder(tmp_path / "pairs")
+    data = load_dataset(get_registry(), name, 64)
 
     def baseline_of(seed: int) -> dict[str, float]:
         _, held = split_holdout(data, seed)
@@ -87,8 +104,8 @@ def test_image_to_image_held_out_pairs_follow_the_file_evaluated(tmp_path) -> No
         return model.task.scores(model.task.baseline(inputs, targets), targets)
 
     assert baseline_of(5) != pytest.approx(baseline_of(0))  # the two seeds hold out different pairs
-    assert evaluate(tmp_path, dataset="edges2photos").floor == pytest.approx(baseline_of(5))
-    assert evaluate(tmp_path / "generator.safetensors", dataset="edges2photos").floor == pytest.approx(baseline_of(0))
+    assert evaluate(run, dataset=name).floor == pytest.approx(baseline_of(5))
+    assert evaluate(run / "generator.safetensors", dataset=name).floor == pytest.approx(baseline_of(0))
 
 
 def test_feature_space_choice_and_missing_inception_weights(tmp_path, monkeypatch) -> None:
@@ -107,9 +124,11 @@ def test_cli_eval_prints_metrics_beside_the_floor_and_json(tmp_path) -> None:
     model.save(tmp_path / "run")
     table = run_cli("eval", str(tmp_path / "run"), "--dataset", "digits", "-n", "100", check=True).stdout
     assert "FD-digits" in table and "real held-out vs real train" in table and "conditional accuracy" in table
+    assert "per-label diversity" in table
     data = json.loads(run_cli("eval", str(tmp_path / "run"), "--dataset", "digits", "-n", "100", "--json", check=True).stdout)
     assert data["samples"] == 100 and data["task"] == "class"
-    assert {"fd_digits", "kid_digits", "cond_accuracy"} <= set(data["metrics"]) and "fd_digits" in data["floor"]
+    assert {"fd_digits", "kid_digits", "cond_accuracy", "label_diversity"} <= set(data["metrics"]) and "fd_digits" in data["floor"]
+    assert 0.85 < data["floor"]["label_diversity"] < 1.15
 
 
 def test_cli_eval_mistakes_are_one_line(tmp_path) -> None:

@@ -48,8 +48,9 @@ def test_class_task_adapter():
 
 
 # ------------------------------------------------------------------ the nets
-def test_labels_reach_the_generator():
-    model = tiny_model()
+@pytest.mark.parametrize("condition", ["concat", "batchnorm"])
+def test_labels_reach_the_generator(condition):
+    model = tiny_model(g_condition=condition)
     z = torch.randn(4, 16)
     with torch.no_grad():
         a = model.generator(z, torch.tensor([0, 0, 0, 0]))
@@ -59,8 +60,9 @@ def test_labels_reach_the_generator():
     assert (a - b).abs().amax(dim=(1, 2, 3)).min() > 1e-4  # every image changes with its label
 
 
-def test_labels_reach_the_discriminator():
-    model = tiny_model()
+@pytest.mark.parametrize("label_std", [False, True])
+def test_labels_reach_the_discriminator(label_std):
+    model = tiny_model(d_label_std=label_std)
     images = torch.rand(4, 1, 16, 16) * 2 - 1
     with torch.no_grad():
         a = model.discriminator(images, torch.tensor([0, 1, 2, 3]))
@@ -71,14 +73,38 @@ def test_labels_reach_the_discriminator():
 
 @pytest.mark.parametrize("size", [16, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_shapes_follow_image_size_channels_and_classes(size, channels):
-    model = tiny_model(channels, image_size=size, num_classes=4)
+@pytest.mark.parametrize("condition", ["concat", "batchnorm"])
+def test_shapes_follow_image_size_channels_and_classes(size, channels, condition):
+    model = tiny_model(channels, image_size=size, num_classes=4, g_condition=condition)
     labels = torch.tensor([0, 3, 1])
     images = model.generator(torch.randn(3, 16), labels)
     assert images.shape == (3, channels, size, size)
     assert images.min() >= -1 and images.max() <= 1
     assert model.discriminator(images, labels).shape == (3,)
     assert model.generator.embed.num_embeddings == model.discriminator.embed.num_embeddings == 4
+
+
+def test_generator_conditions_spectral_norm_and_files_from_before_them(tmp_path):
+    from ganzoo_plugins.cgan.nets import Generator, build
+
+    from ganzoo.core.conditional_layers import ConditionalBatchNorm2d, ConditionalGenerator
+
+    cbn = tiny_model(g_condition="batchnorm").generator
+    assert isinstance(cbn, ConditionalGenerator) and sum(isinstance(m, ConditionalBatchNorm2d) for m in cbn.modules()) == 2
+    assert isinstance(tiny_model(g_condition="concat").generator, Generator)
+    # weights files written before g_condition and d_spectral_norm existed hold concatenation nets
+    old = {**NETS, "channels": 1, "ngf": 8, "ndf": 8, "num_classes": 10, "embed_dim": 20, "d_norm": "batch"}
+    generator, discriminator = build(old)
+    assert isinstance(generator, Generator) and not any(hasattr(m, "parametrizations") for m in discriminator.modules())
+    _, normed = build({**old, "d_spectral_norm": True})
+    parametrized = [m for m in normed.modules() if hasattr(m, "parametrizations")]
+    assert len(parametrized) == 4 and normed.embed in parametrized  # 3 convolutions at 16x16 and the projection
+    with pytest.raises(ValueError, match="unknown g_condition 'film'"):
+        build({**old, "g_condition": "film"})
+    _, seeing = build({**old, "d_label_std": True, "d_dropout": 0.25})
+    assert seeing.label_std is not None and seeing.logit.in_channels == discriminator.logit.in_channels + 1
+    assert [m.p for m in seeing.main if isinstance(m, torch.nn.Dropout)] == [0.25, 0.25]
+    assert discriminator.label_std is None and not any(isinstance(m, torch.nn.Dropout) for m in discriminator.main)
 
 
 def test_unsupported_size_and_plugin_stays_import_cheap():
