@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 #: The discriminator normalisations ``d_norm`` can name.
@@ -59,6 +60,37 @@ def discriminator_layers(ndf: int, channels: int, image_size: int, norm: str = "
         layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), norm_layer(norm, width * 2), nn.LeakyReLU(0.2, inplace=True)]
         width *= 2
     return layers, width
+
+
+class MinibatchStdDev(nn.Module):
+    """Minibatch standard deviation (Karras et al., ProGAN, arXiv 1710.10196, section 3).
+
+    Appends one feature map to ``(N, C, H, W)`` features: the standard deviation of each
+    feature over a group of ``group_size`` samples, averaged over C, H and W, the same value
+    at every position of every sample of the group. A discriminator that sees how varied a
+    batch is can reject a generator that covers only some modes, so the generator is pushed
+    to spread its samples out (here: to draw every digit). A batch that ``group_size`` does
+    not divide is taken as one group. No parameters.
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        if group_size < 2:
+            raise ValueError(f"the minibatch standard deviation needs groups of at least 2, got {group_size}")
+        self.group_size = int(group_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        group = self.group_size if n % self.group_size == 0 else n
+        if group < 2:  # one sample: no spread to measure
+            return torch.cat([x, x.new_zeros(n, 1, h, w)], dim=1)
+        y = x.reshape(group, -1, c, h, w)  # sample i is in group i % (n // group), as in ProGAN
+        std = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # one value per group
+        feature = std.view(1, -1, 1, 1, 1).expand(group, -1, 1, h, w).reshape(n, 1, h, w)
+        return torch.cat([x, feature], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}"
 
 
 def logit_layer(width: int) -> nn.Conv2d:

@@ -15,9 +15,10 @@ def register_architectures(register):
             name="dcgan",
             task="noise",
             builder="ganzoo_plugins.dcgan.nets:build",
-            summary="Transposed-conv generator, strided-conv discriminator, batch norm; depth follows the image size",
+            summary="Transposed-conv generator, strided-conv discriminator, batch norm; depth follows the image size; "
+                    "mbstd=G adds a minibatch std-dev layer (ProGAN, arXiv 1710.10196) to the discriminator",
             paper=PAPER,
-            defaults={"nz": 100, "ngf": 64, "ndf": 64, "image_size": 64, "channels": 3, "d_norm": "batch"},
+            defaults={"nz": 100, "ngf": 64, "ndf": 64, "image_size": 64, "channels": 3, "d_norm": "batch", "mbstd": 0},
             image_sizes=(16, 32, 64, 128),
         )
     )

@@ -7,6 +7,7 @@ import torch
 
 import ganzoo
 from ganzoo.errors import ConfigError
+from ganzoo.core.dcgan_layers import MinibatchStdDev
 from ganzoo.core.model import count_parameters
 
 
@@ -57,3 +58,35 @@ def test_unknown_setting_gets_did_you_mean():
 def test_bad_norm_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown d_norm 'group'"):
         ganzoo.create("dcgan", d_norm="group")
+
+
+# ---------------------------------------------------------------- minibatch standard deviation (mbstd)
+def test_mbstd_adds_one_feature_map_and_only_the_logit_weights_it_needs():
+    plain = ganzoo.create("dcgan", image_size=32, channels=1, mbstd=0)
+    with_std = ganzoo.create("dcgan", image_size=32, channels=1, mbstd=4)
+    assert not any(isinstance(m, MinibatchStdDev) for m in plain.discriminator.modules())
+    assert any(isinstance(m, MinibatchStdDev) for m in with_std.discriminator.modules())
+    # one more 4x4 input map of the last convolution: 16 weights (ndf * 4 + 1 channels)
+    assert count_parameters(with_std.discriminator) == count_parameters(plain.discriminator) + 16
+    assert count_parameters(with_std.generator) == count_parameters(plain.generator)
+    for n in (1, 3, 8):  # a batch the group divides, one it does not (one group), a single image
+        assert with_std.discriminator(torch.randn(n, 1, 32, 32)).shape == (n,)
+
+
+def test_mbstd_feature_is_the_spread_of_each_group():
+    layer = MinibatchStdDev(2)
+    x = torch.zeros(4, 3, 2, 2)
+    x[2] = 2.0  # groups are samples {0, 2} and {1, 3}, as in ProGAN: only the first group varies
+    out = layer(x)
+    assert out.shape == (4, 4, 2, 2)
+    assert torch.equal(out[:, :3], x)
+    spread = out[:, 3, 0, 0]
+    assert spread[0] == pytest.approx(1.0, abs=1e-3) and spread[2] == pytest.approx(1.0, abs=1e-3)
+    assert spread[1] == pytest.approx(0.0, abs=1e-3) and spread[3] == pytest.approx(0.0, abs=1e-3)
+    assert torch.equal(layer(torch.ones(1, 3, 2, 2))[:, 3], torch.zeros(1, 2, 2))  # one image: no spread
+
+
+@pytest.mark.parametrize("bad", [1, -2, 2.5, "4", True])
+def test_bad_mbstd_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="mbstd must be"):
+        ganzoo.create("dcgan", mbstd=bad)
