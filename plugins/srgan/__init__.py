@@ -49,8 +49,8 @@ def register_models(register):
             paper=PAPER,
             dataset="photos-sr",
             architecture_config=CPU_DESIGN,
-            training={"optimizer": "adam", "lr": 2e-4, "betas": (0.9, 0.999), "batch_size": 16, "steps": 1500,
-                      "pretrain_steps": 1500, "content": "mse", "ema": 0.999, "sample_every": 250, "checkpoint_every": 250},
+            training={"optimizer": "adam", "lr": 2e-4, "betas": (0.9, 0.999), "batch_size": 16, "steps": 500,
+                      "pretrain_steps": 500, "content": "mse", "ema": 0.999, "sample_every": 250, "checkpoint_every": 250},
         )
     )
     register(
