@@ -380,8 +380,9 @@ class GanModel(nn.Module):
         to the model's (grayscale or RGB), its size kept."""
         channels = int(self.card.config.get("input_channels", self.card.config.get("channels", 3)))
         picture = picture.convert("L" if channels == 1 else "RGB")
-        data = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8).view(picture.height, picture.width, -1)
-        return data.permute(2, 0, 1).float().div(127.5).sub(1)
+        from ganzoo.io.images import picture_tensor
+
+        return picture_tensor(picture).float().div(127.5).sub(1)
 
     def save(self, folder: str | os.PathLike, **extra: Any) -> dict[str, Path]:
         """Write ``generator.safetensors`` and ``discriminator.safetensors`` into ``folder``."""

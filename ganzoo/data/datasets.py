@@ -21,7 +21,7 @@ from ganzoo.data.image_dataset import ImageDataset
 from ganzoo.data.splits import split_holdout  # noqa: F401  (re-exported: its home before ganzoo.data.splits)
 from ganzoo.errors import DataError
 from ganzoo.io.home import ganzoo_home
-from ganzoo.io.images import image_mode, read_image
+from ganzoo.io.images import image_mode, picture_tensor, read_image
 from ganzoo.plugin.registry import Registry
 from ganzoo.plugin.calls import plugin_function
 
@@ -93,12 +93,14 @@ def resize_images(images: torch.Tensor, size: int, chunk: int = 512) -> torch.Te
     return interpolate_uint8(images, size, chunk)
 
 
-def interpolate_uint8(images: torch.Tensor, size: int, chunk: int = 512) -> torch.Tensor:
-    """uint8 images resized to ``size`` x ``size`` by antialiased bicubic, rounded and clipped."""
+def interpolate_uint8(images: torch.Tensor, size: int | tuple[int, int], chunk: int = 512) -> torch.Tensor:
+    """uint8 images resized to ``size`` x ``size`` (or ``(height, width)``) by antialiased bicubic,
+    rounded and clipped."""
+    size = (size, size) if isinstance(size, int) else tuple(size)
     out = []
     for start in range(0, len(images), chunk):
         part = images[start : start + chunk].float()
-        part = F.interpolate(part, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+        part = F.interpolate(part, size=size, mode="bicubic", antialias=True, align_corners=False)
         out.append(part.round_().clamp_(0, 255).to(torch.uint8))
     return torch.cat(out)
 
@@ -133,8 +135,7 @@ def read_image_folder(root: str | os.PathLike, image_size: int) -> ImageDataset:
             img = img.crop((left, top, left + side, top + side))
             if side != image_size:
                 img = img.resize((image_size, image_size), Image.Resampling.BICUBIC, reducing_gap=3.0)
-            data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
-            return data.view(image_size, image_size, -1).permute(2, 0, 1)
+            return picture_tensor(img)
 
         images = torch.stack(list(pool.map(decode, files)))
     parts = [f.relative_to(root).parts for f in files]

@@ -14,6 +14,12 @@ from ganzoo.errors import DataError
 from ganzoo.io.atomic import write_with
 
 
+def picture_tensor(picture: Any) -> torch.Tensor:
+    """A decoded PIL image (mode L or RGB) as a uint8 ``(C, H, W)`` tensor, C = 1 or 3."""
+    data = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8)
+    return data.view(picture.height, picture.width, -1).permute(2, 0, 1)
+
+
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] floats -> uint8 pixels."""
     return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
 from ganzoo.data.image_dataset import WholeImage
 from ganzoo.errors import DataError
-from ganzoo.io.images import read_image
+from ganzoo.io.images import picture_tensor, read_image
 
 #: Channel values may differ by this much in an image that still counts as grayscale
 #: (JPEG stores grey pictures saved as RGB with a little chroma noise).
@@ -142,8 +142,7 @@ def _square(img, size: int, path: Path, part: str = "") -> torch.Tensor:
     img = img.crop((left, top, left + side, top + side))
     if side != size:
         img = img.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0)
-    data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
-    return data.view(size, size, 3).permute(2, 0, 1)
+    return picture_tensor(img)
 
 
 def _to_channels(images: torch.Tensor) -> torch.Tensor:

@@ -101,16 +101,12 @@ def photo_files(name: str) -> list[Path]:
 def load(names: tuple[str, ...] | list[str]):
     """``[(file stem, uint8 RGB (3, H, W) tensor)]`` for the named photographs (grey ones as three
     equal channels), in the order given; a scene with two views gives two entries."""
-    import torch
-
-    from ganzoo.io.images import read_image
+    from ganzoo.io.images import picture_tensor, read_image
 
     out = []
     for name in names:
         for path in photo_files(name):
-            picture = read_image(path, "RGB")
-            data = torch.frombuffer(bytearray(picture.tobytes()), dtype=torch.uint8)
-            out.append((path.stem, data.view(picture.height, picture.width, 3).permute(2, 0, 1).contiguous()))
+            out.append((path.stem, picture_tensor(read_image(path, "RGB")).contiguous()))
     return out
 
 

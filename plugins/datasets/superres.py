@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Callable, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
 from ganzoo.data.image_dataset import WholeImage
 from ganzoo.errors import DataError
-from ganzoo.io.images import image_header, read_image
+from ganzoo.io.images import image_header, picture_tensor, read_image
 
 #: The scale the registered builders use (the paper's 4x).
 DEFAULT_SCALE = 4
@@ -95,9 +94,7 @@ def _file_source(path: Path) -> _Source:
     size, mode = image_header(path)
 
     def decode(as_gray: bool) -> torch.Tensor:
-        img = read_image(path, "L" if as_gray else "RGB")
-        data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
-        return data.view(img.height, img.width, -1).permute(2, 0, 1)
+        return picture_tensor(read_image(path, "L" if as_gray else "RGB"))
 
     return _Source(str(path), size, mode in _GRAY_MODES, decode)
 
@@ -224,5 +221,4 @@ def whole_pair(name: str, image: torch.Tensor, scale: int) -> WholeImage:
     (top-left kept), the input its antialiased bicubic downsampling."""
     h, w = (image.shape[-2] // scale) * scale, (image.shape[-1] // scale) * scale
     target = image[:, :h, :w].contiguous()
-    low = F.interpolate(target[None].float(), size=(h // scale, w // scale), mode="bicubic", antialias=True, align_corners=False)
-    return WholeImage(name, low.round_().clamp_(0, 255).to(torch.uint8)[0], target)
+    return WholeImage(name, interpolate_uint8(target[None], (h // scale, w // scale))[0], target)

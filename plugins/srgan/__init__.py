@@ -10,8 +10,8 @@ Two models share the ``srgan`` architecture (whose defaults are the paper's):
 - ``srgan``: the same generator pre-trained on MSE, then trained adversarially with the
   paper's content and adversarial weights.
 
-``--set residual=none --set norm=batch --set width=64 --set n_blocks=16`` gives the paper's
-generator back.
+``--set residual=none --set norm=batch --set icnr=false --set width=64 --set n_blocks=16`` gives
+the paper's generator back.
 
 Kept import-cheap: only specs here; the modules live in ``nets.py``.
 """
