@@ -123,8 +123,9 @@ def photos_dataset(request):
     from ganzoo_plugins.datasets.superres import random_crops
 
     images = load(TRAIN)
-    crops = [random_crops(image, fit_crop(images, request.image_size, "photos"), CROPS_PER_PHOTO,
-                          torch.Generator().manual_seed(index)) for index, (_, image) in enumerate(images)]
+    size = fit_crop(images, request.image_size, "photos")
+    crops = [random_crops(image, size, CROPS_PER_PHOTO, torch.Generator().manual_seed(index))
+             for index, (_, image) in enumerate(images)]
     return ImageDataset(torch.cat(crops).contiguous())
 
 
