@@ -13,9 +13,10 @@ plugin, metrics       base (``ganzoo.plugin`` never imports torch at all)
 io                    plugin, base
 data                  io, plugin, base (decoded tensors: they know nothing of models)
 core                  data, io, plugin, metrics, base (task adapters split and show data)
+interop, report       core and below (other formats in and out: peer checkpoints, ONNX; plots of run folders)
 eval                  core and below
 training              eval and below
-api                   training and below
+api                   training, interop, report and below
 cli                   api and below
 top                   anything (``ganzoo/__init__.py``, ``ganzoo/__main__.py``: the public face)
 ====================  =====================================================================
@@ -62,12 +63,16 @@ ALLOWED: dict[str, set[str]] = {
 }
 for _lower, _layer in zip(("core", "eval", "training", "api", "cli"), ("eval", "training", "api", "cli", "top")):
     ALLOWED[_layer] = ALLOWED[_lower] | {_lower}  # each of these: the one below and all it may import
+for _side in ("interop", "report"):  # beside eval and training: built on core, used by api, cli and top
+    ALLOWED[_side] = ALLOWED["core"] | {"core"}
+    for _layer in ("api", "cli", "top"):
+        ALLOWED[_layer] |= {_side}
 #: Modules that are a layer on their own (the rest take the layer of their sub-package).
 SINGLE_MODULES = {"ganzoo": "top", "ganzoo.__main__": "top", "ganzoo.errors": "base", "ganzoo._version": "base",
                   "ganzoo.api": "api"}
 
 #: Sub-packages, each a layer of its own name.
-SUB_PACKAGES = ("plugin", "metrics", "io", "core", "data", "eval", "training", "cli")
+SUB_PACKAGES = ("plugin", "metrics", "io", "core", "data", "eval", "training", "interop", "report", "cli")
 
 #: What plugins may import from ganzoo: the public surfaces below the trainer.
 PLUGIN_MODULES = ("ganzoo", "ganzoo.errors", "ganzoo.plugin.hookspecs", "ganzoo.plugin.specs")

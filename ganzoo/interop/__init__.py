@@ -1,0 +1,1 @@
+"""Other formats in and out: peer checkpoints converted to ganzoo weights, generators exported to ONNX."""
