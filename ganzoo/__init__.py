@@ -44,6 +44,10 @@ _LAZY = {
     "evaluate": "ganzoo.eval.evaluation",
     "save_grid": "ganzoo.io.images",
     "EvalReport": "ganzoo.eval.evaluation",
+    "export_onnx": "ganzoo.interop.onnx_export",
+    "convert": "ganzoo.interop.convert",
+    "push": "ganzoo.io.hub",
+    "plot_runs": "ganzoo.report.figure",
 }
 
 #: Modules of the flat 0.2 layout and where they live now: ``import ganzoo.losses`` (and every

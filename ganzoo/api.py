@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ganzoo.core.config import OPTIONS, TrainConfig, resolve_config, resumed_config
 from ganzoo.errors import ConfigError
@@ -59,7 +59,7 @@ def load(name_or_path: str | os.PathLike, device: str = "auto", *, progress: boo
 
 #: The keywords of :func:`train` besides the architecture's and loss's settings: the run's own,
 #: then every training option (``ganzoo run``'s flags, the README's option table).
-TRAIN_KEYWORDS: tuple[str, ...] = ("model", "out", "resume", "progress", *OPTIONS)
+TRAIN_KEYWORDS: tuple[str, ...] = ("model", "out", "resume", "progress", "config", *OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -85,22 +85,38 @@ def plan_run(
     *,
     out: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
+    config: str | os.PathLike | Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> RunPlan:
     """Check what to train and resolve its config, before anything is written: a ``model`` with
     ``overrides`` (into ``out``, default ``runs/MODEL-DATASET[-N]``), or a run folder to
-    ``resume`` (which may change only its steps and device). The one place these rules live, for
-    :func:`train`, ``ganzoo run`` and its ``--nproc`` launcher."""
+    ``resume`` (which may change only its steps and device). ``config``: a TOML/JSON file of
+    settings (a run's ``config.json`` re-runs it), under ``model``, ``out`` and ``overrides``
+    (:mod:`ganzoo.core.config_file`). The one place these rules live, for :func:`train`,
+    ``ganzoo run`` and its ``--nproc`` launcher."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    file = None
+    if config is not None:
+        from ganzoo.core.config_file import read_run_file  # TOML/JSON reading: only for --config (start-up)
+
+        if resume is not None:
+            raise ConfigError("--config starts a new run; a resumed run keeps the settings it was started with")
+        file = read_run_file(config)
+        model = model if model is not None else file.model
+        out = out if out is not None else file.out
+        overrides = {**{k: v for k, v in file.settings.items() if v is not None}, **overrides}
     if resume is not None:
         if model is not None:
             raise ConfigError("give either a model or --resume RUN_DIR, not both")
         return RunPlan(resumed_config(resume, **overrides), Path(resume), resume=True)
     if model is None:
-        raise ConfigError("name a model to train (`ganzoo list` shows them), or --resume RUN_DIR")
-    config = resolve_config(get_registry(), model, overrides)
-    run_dir = Path(out) if out is not None else default_run_dir(config.model, config.dataset)
-    return RunPlan(config, check_new_run_dir(run_dir), default_name=out is None)  # a folder that cannot be made: refused now
+        where = f" (or model = \"...\" in {file.source})" if file else ""
+        raise ConfigError(f"name a model to train (`ganzoo list` shows them){where}, or --resume RUN_DIR")
+    resolved = resolve_config(get_registry(), model, overrides)
+    if file is not None:
+        file.check_architecture(resolved.architecture)
+    run_dir = Path(out) if out is not None else default_run_dir(resolved.model, resolved.dataset)
+    return RunPlan(resolved, check_new_run_dir(run_dir), default_name=out is None)  # a folder that cannot be made: refused now
 
 
 def train(
@@ -109,11 +125,13 @@ def train(
     out: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
     progress: bool | None = None,
+    config: str | os.PathLike | Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> RunResult:
     """Train ``model`` (``train("dcgan", dataset="digits", steps=500)``) or continue a run
     (``train(resume="runs/dcgan-digits", steps=3000)``). Returns a :class:`RunResult`.
 
     The keywords are :data:`TRAIN_KEYWORDS`; any other one must be a setting of the model's
-    architecture or loss (``ngf=32``)."""
-    return plan_run(model, out=out, resume=resume, **overrides).fit(progress=progress)
+    architecture or loss (``ngf=32``). ``config``: a TOML/JSON file of settings, or a run's
+    ``config.json`` to train it again; the keywords win over it."""
+    return plan_run(model, out=out, resume=resume, config=config, **overrides).fit(progress=progress)

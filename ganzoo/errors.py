@@ -6,6 +6,8 @@ Every message says what went wrong *and* what to do; the CLI prints it on one li
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GanzooError(Exception):
     """Base class for errors caused by input the user can fix."""
@@ -39,6 +41,38 @@ class PluginError(GanzooError):
 
 class RunFolderError(GanzooError):
     """A run folder that exists already, or cannot be resumed."""
+
+
+class MissingExtra(GanzooError):
+    """An optional package that a command needs is not installed: the message names the extra
+    that installs it (``pip install 'ganzoo[plot]'``). Core installs stay small."""
+
+    @classmethod
+    def require(cls, module: str, extra: str, who: str) -> Any:
+        """``import module``, or this error: ``WHO needs PACKAGE: pip install 'ganzoo[EXTRA]'``."""
+        import importlib
+
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            raise cls.naming(module, extra, who) from None
+
+    @classmethod
+    def check(cls, module: str, extra: str, who: str) -> None:
+        """Like :meth:`require`, but only finds ``module`` (a check of settings stays quick)."""
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise cls.naming(module, extra, who)
+
+    @classmethod
+    def naming(cls, module: str, extra: str, who: str) -> MissingExtra:
+        return cls(f"{who} needs the optional package {module.split('.')[0]}, which is not installed: "
+                   f"pip install 'ganzoo[{extra}]'")
 
 
 class TrainingDiverged(GanzooError):
@@ -109,3 +143,7 @@ def os_reason(exc: OSError) -> str:
         return _REASONS[name]
     text = " ".join(str(exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__)).split())
     return text[:1].lower() + text[1:]
+
+
+class InstallError(GanzooError):
+    """``ganzoo install``/``uninstall`` refused or pip failed; the message says which requirement."""

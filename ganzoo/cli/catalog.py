@@ -206,14 +206,19 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     if args.json:
         print_json([i.as_dict() for i in infos])
         return 0
+    console().print(plugins_table(infos))
+    return 0
+
+
+def plugins_table(infos: list[Any]) -> Any:
+    """The table ``ganzoo plugins`` prints (``ganzoo install`` shows the new plugins' rows)."""
     style = {"ok": "green", "broken": "red", "skipped": "yellow"}
     rows = []
     for i in infos:
         status = literal(i.status, style.get(i.status, "")) + (" (warnings)" if i.warnings and i.status == "ok" else "")
         notes = "; ".join([i.error] * bool(i.error) + i.warnings)
         rows.append((i.name, i.distribution, i.version, status, ", ".join(i.registered), notes))
-    console().print(table(None, ["plugin", "distribution", "version", "status", "registers", "problems"], rows))
-    return 0
+    return table(None, ["plugin", "distribution", "version", "status", "registers", "problems"], rows)
 
 
 def _check_plugins(args: argparse.Namespace) -> int:

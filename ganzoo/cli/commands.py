@@ -14,6 +14,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "train a model"),
     "sample": ("sample", "draw samples from saved weights into a PNG grid, or translate/upscale images"),
     "eval": ("evaluate", "measure a model's quality next to the real-vs-real floor or the baseline"),
+    "export": ("export", "write a generator as an ONNX file with a dynamic batch axis"),
+    "convert": ("convert", "turn a pytorch/examples dcgan, pix2pix U-Net or SRGAN checkpoint into a ganzoo weights file"),
+    "push": ("push", "upload a generator and its model card to the Hugging Face Hub (ganzoo[hub])"),
+    "plot": ("plot", "plot runs: losses, metrics, sample grids and discriminator outputs over training, into a PNG"),
+    "install": ("install", "pip install plugin distributions, never replacing ganzoo, torch or torchvision"),
+    "uninstall": ("install", "pip uninstall plugin distributions"),
+    "new-plugin": ("new_plugin", "write a new plugin distribution from the template, ready to install and test"),
 }
 
 

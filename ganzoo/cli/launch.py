@@ -45,7 +45,7 @@ def launch_cli(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if env_world() is not None:
         raise ConfigError("--nproc starts its own processes; leave it out when torchrun starts them")
     argv = strip_nproc(args.argv)
-    plan = plan_run(args.model, out=args.out, resume=args.resume, **overrides)
+    plan = plan_run(args.model, out=args.out, resume=args.resume, config=args.config, **overrides)
     if not plan.resume:
         if args.out:
             check_new_run_dir(args.out)

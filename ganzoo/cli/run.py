@@ -50,6 +50,8 @@ LEADING = (
                 arguments={"nargs": "?"}),
     RunArgument("--resume", f"continue the run in RUN_DIR from its checkpoint; only {_RESUMABLE} can change",
                 keyword="`resume=`", metavar="RUN_DIR"),
+    RunArgument("--config", "read the run's settings from a TOML or JSON file (a run folder's config.json re-runs "
+                "that run); the flags given beside it win", keyword="`config=`", metavar="FILE"),
     RunArgument("--out", "run folder; it must not exist (or be empty): runs are never overwritten",
                 shown_default="`runs/MODEL-DATASET[-N]`", keyword="`out=`", metavar="DIR"),
     RunArgument("--image-size", "image size the nets are built for (an architecture setting)",
@@ -126,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ganzoo.cli.launch import launch_cli  # subprocess and signals: only for --nproc (start-up)
 
         return launch_cli(args, overrides)
-    plan = plan_run(args.model, out=args.out, resume=args.resume, **overrides)
+    plan = plan_run(args.model, out=args.out, resume=args.resume, config=args.config, **overrides)
     status = console(stderr=True)
     status.quiet = not is_main_process()  # torchrun ranks other than 0 print nothing
     config = plan.config

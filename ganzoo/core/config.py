@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from ganzoo.errors import ConfigError, RunFolderError
+from ganzoo.errors import ConfigError, MissingExtra, RunFolderError
 from ganzoo.io import run_folder
 from ganzoo.plugin.registry import Registry, suggest
 from ganzoo.core.options import MAX_COUNT, Option, option, options_of
@@ -23,6 +23,8 @@ from ganzoo.core.tasks import needs_labels
 OPTIMIZERS = ("adam", "rmsprop")
 #: Number formats of the forward passes (see :mod:`ganzoo.training.speed`).
 PRECISIONS = ("fp32", "bf16", "fp16")
+#: Where a run's records go besides metrics.jsonl (see :mod:`ganzoo.training.tensorboard_log`).
+LOGGERS = ("none", "tensorboard")
 #: Settings the content terms understand (``--set vgg_layer=conv2_2``); the one list of them.
 CONTENT_KEYS = frozenset({"vgg_layer", "vgg_weights"})
 #: Seeds torch, Python and the derived per-step seeds all take without overflowing 64 bits.
@@ -98,6 +100,8 @@ class TrainConfig:
                         metavar="DECAY")
     sync_bn: bool = option(False, help="data-parallel runs on CUDA: batch norm over the global batch "
                            "(SyncBatchNorm)")
+    logger: str = option("none", help="also log scalars, sample grids and settings as TensorBoard event files in "
+                         "RUN_DIR/tensorboard (`pip install 'ganzoo[tensorboard]'`)", choices=LOGGERS)
     #: The number of processes of the latest launch (recorded, not set: torchrun decides).
     world_size: int = 1
     data_root: str | None = option(None, kind="text", help="where torchvision datasets live",
@@ -146,6 +150,8 @@ class TrainConfig:
             raise ConfigError("pretrain-steps trains the generator on its content term alone; name one with --content")
         if not isinstance(self.world_size, int) or isinstance(self.world_size, bool) or self.world_size < 1:
             raise ConfigError(f"world_size must be a whole number >= 1, got {self.world_size!r}")
+        if self.logger == "tensorboard":  # before any work, in one line naming the extra
+            MissingExtra.check("tensorboard", "tensorboard", "--logger tensorboard")
 
 
 #: The declared options of :class:`TrainConfig`, by field name, in field order.

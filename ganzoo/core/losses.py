@@ -20,6 +20,11 @@ class Loss:
     #: get the current discriminator's scores of the real batch in :meth:`generator_loss`.
     generator_uses_real_scores: bool = False
 
+    #: The discriminator's scores are logits of "this image is real" (BCE-type losses): runs
+    #: record and plot them as probabilities ``sigmoid(score)`` in [0, 1]; otherwise (critics:
+    #: Wasserstein, hinge, least squares) as raw scores.
+    scores_are_logits: bool = False
+
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         """The loss the discriminator (critic) minimises on one batch."""
         raise NotImplementedError

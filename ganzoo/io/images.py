@@ -26,9 +26,10 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None, padding: int = 2,
-              exclusive: bool = False) -> None:
+              exclusive: bool = False) -> torch.Tensor:
     """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically (``exclusive``: never
-    over a file that exists, :class:`FileExistsError` instead)."""
+    over a file that exists, :class:`FileExistsError` instead). Returns the grid's pixels,
+    uint8 ``(C, H, W)``, for whoever shows it too (TensorBoard)."""
     from PIL import Image
     from torchvision.utils import make_grid
 
@@ -37,6 +38,7 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = 
     array = grid.permute(1, 2, 0).numpy()
     picture = Image.fromarray(array[..., 0] if images.shape[1] == 1 else array)
     write_with(path, lambda tmp: picture.save(tmp, format="PNG"), exclusive=exclusive)
+    return grid
 
 
 def read_image(path: str | os.PathLike, mode: str | None = None) -> Any:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ganzoo._version import __version__
+from ganzoo.io import hub
 from ganzoo.io.atomic import atomic_path
 from ganzoo.errors import UnknownNameError, WeightsError
 from ganzoo.io.home import ganzoo_home, offline
@@ -129,12 +130,16 @@ def format_size(size: int) -> str:
 def resolve_weights(name_or_path: str | os.PathLike, *, progress: bool | None = None, registry: Registry | None = None) -> Path:
     """A local weights file for a path or a pretrained name.
 
-    An existing path (a file, or a run folder, returned as is) wins. Otherwise a registered
+    An ``hf://OWNER/REPO[/FILE][@REVISION]`` address is fetched through the Hugging Face Hub's
+    cache (:mod:`ganzoo.io.hub`). An existing path (a file, or a run folder, returned as is) wins
+    over a name. Otherwise a registered
     pretrained name resolves to, in order: the verified cache file, the verified file its
     package ships, or a download of its URL into the cache (``progress``: None shows a bar
     when stderr is a terminal, True always, False never).
     """
     text = os.fspath(name_or_path)
+    if hub.is_hub_url(text):
+        return hub.download(hub.parse(text), progress=progress)
     path = Path(text).expanduser()
     if path.exists():
         return path
@@ -190,10 +195,23 @@ def fetch(spec: WeightsSpec, *, progress: bool | None = None) -> Path:
     if not spec.url:
         raise WeightsError(f"pretrained weights {spec.name!r}: {spec.file!r} is not installed and no URL is registered; "
                            f"reinstall {_provider(spec)}")
+    if hub.is_hub_url(spec.url):  # the Hub's own cache, offline switches and errors
+        return _from_hub(spec, progress)
     if offline():
         raise WeightsError(f"pretrained weights {spec.name!r} are not cached and GANZOO_OFFLINE is set, so they are not "
                            f"downloaded from {spec.url}; unset GANZOO_OFFLINE, or put the file at {target}")
     return _download(spec, target, progress)
+
+
+def _from_hub(spec: WeightsSpec, progress: bool | None) -> Path:
+    """The Hub file an ``hf://`` URL names, checked against the registered size and sha256
+    like any download (a branch that moved holds another file: register a revision)."""
+    path = hub.download(hub.parse(spec.url), progress=progress)
+    problem = verify(path, spec)
+    if problem is not None:
+        raise WeightsError(f"{spec.url}, the file of pretrained weights {spec.name!r}, does not match its registration "
+                           f"({problem}); the repository changed: register a revision (@COMMIT) or the new hash")
+    return path
 
 
 def _provider(spec: WeightsSpec) -> str:

@@ -3,13 +3,15 @@
 The one place that knows the layout of a run folder::
 
     config.json                  the resolved TrainConfig (``ganzoo run --resume`` reads it)
-    metrics.jsonl                one JSON object per logged step, evaluation or class report
+    metrics.jsonl                one JSON object per logged step (its losses and the discriminator's
+                                 binned outputs, ``d_histogram``), evaluation or class report
     checkpoint.safetensors       the full training state, replaced atomically
     generator.safetensors        the final weights, self-describing (``ganzoo.load``)
     discriminator.safetensors
     generator.ema.safetensors    the averaged generator (``--ema``)
     generator.best.safetensors   the best generator by ``--eval-every``
     samples/step-NNNNNN.png      sample grids
+    tensorboard/                 TensorBoard event files (``--logger tensorboard``)
     .lock                        locked (``flock``) while a process trains in the folder; holds its pid
 """
 
@@ -34,6 +36,10 @@ DISCRIMINATOR_FILE = "discriminator.safetensors"
 EMA_GENERATOR_FILE = "generator.ema.safetensors"
 BEST_GENERATOR_FILE = "generator.best.safetensors"
 SAMPLES_DIR = "samples"
+TENSORBOARD_DIR = "tensorboard"
+#: The key, in a log step's line of ``metrics.jsonl``, of the discriminator's binned outputs
+#: (:func:`ganzoo.core.score_histogram.score_histogram`).
+HISTOGRAM_RECORD = "d_histogram"
 LOCK_FILE = ".lock"
 #: The final weights by role, as :meth:`ganzoo.core.model.GanModel.save` writes them.
 WEIGHT_FILES = {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE}

@@ -83,10 +83,11 @@ def shorten(text: Any, limit: int = 60) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
-def save_module(module: nn.Module, path: str | os.PathLike, meta: Mapping[str, Any]) -> Path:
-    """Write ``module``'s state dict with ``meta`` to ``path`` atomically."""
+def save_module(module: nn.Module, path: str | os.PathLike, meta: Mapping[str, Any], exclusive: bool = False) -> Path:
+    """Write ``module``'s state dict with ``meta`` to ``path`` atomically (``exclusive``: never
+    over an existing file, see :func:`ganzoo.io.atomic.atomic_path`)."""
     tensors = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
-    save_tensors(tensors, path, encode_metadata(meta))
+    save_tensors(tensors, path, encode_metadata(meta), exclusive)
     return Path(path)
 
 
@@ -100,13 +101,14 @@ def describe_non_finite(names: list[str]) -> str:
     return f"{len(names)} tensor(s) hold NaN or inf ({shown})"
 
 
-def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike, metadata: Mapping[str, str]) -> None:
+def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike, metadata: Mapping[str, str],
+                 exclusive: bool = False) -> None:
     """Write ``tensors`` atomically; a tensor holding NaN or inf is refused (nothing is written):
     a file of diverged weights would pass for a good one."""
     bad = non_finite(tensors)
     if bad:
         raise NonFiniteWeights(f"{path} was not written: {describe_non_finite(bad)}")
-    write_with(path, lambda tmp: save_file(dict(tensors), str(tmp), metadata=dict(metadata)))
+    write_with(path, lambda tmp: save_file(dict(tensors), str(tmp), metadata=dict(metadata)), exclusive)
 
 
 def _refuse_non_safetensors(path: Path) -> None:

@@ -162,7 +162,7 @@ class DatasetSpec:
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PACKAGE_FILE = re.compile(r"^[A-Za-z_][\w.]*:[^:]+$")
-_URL_SCHEMES = ("https://", "http://", "file://")
+_URL_SCHEMES = ("https://", "http://", "file://", "hf://")
 
 
 def _check_package_file(name: str, what: str, reference: str) -> None:
@@ -192,7 +192,8 @@ class WeightsSpec:
     dataset: str = ""
     #: ``"package:relative/path.safetensors"`` shipped in an installed package, or ``""``.
     file: str = ""
-    #: Where to download the file from (https, http or file), or ``""``.
+    #: Where to download the file from (https, http, file, or ``hf://OWNER/REPO[/FILE][@REVISION]``
+    #: through the Hugging Face Hub and its cache), or ``""``.
     url: str = ""
     #: SHA-256 of the file, 64 hex digits.
     sha256: str
@@ -233,7 +234,8 @@ class WeightsSpec:
         if self.sample:
             _check_package_file(name, "sample", self.sample)
         if self.url and not self.url.startswith(_URL_SCHEMES):
-            raise ValueError(f"pretrained weights {name!r}: url {self.url!r} must start with https://, http:// or file://")
+            raise ValueError(f"pretrained weights {name!r}: url {self.url!r} must start with https://, http://, file:// or hf:// "
+                             "(hf://OWNER/REPO[/FILE.safetensors][@REVISION], the Hugging Face Hub)")
         if self.num_params is not None and (isinstance(self.num_params, bool) or not isinstance(self.num_params, int)):
             raise ValueError(f"pretrained weights {name!r}: num_params must be an int, got {self.num_params!r}")
         try:

@@ -7,16 +7,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import Any
+from typing import Any, Callable
 
 from ganzoo.errors import StorageError
 
 
 class MetricsLog:
-    """Appends records to ``path`` (``None``: a data-parallel rank other than 0, which writes nothing)."""
+    """Appends records to ``path`` (``None``: a data-parallel rank other than 0, which writes nothing);
+    ``mirror(step, record)`` gets each record written too (``--logger tensorboard``)."""
 
-    def __init__(self, path: str | os.PathLike | None) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike | None, mirror: Callable[[int, dict[str, Any]], None] | None = None) -> None:
+        self.path, self.mirror = path, mirror
         try:
             self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666) if path is not None else None
         except OSError as exc:
@@ -34,6 +35,8 @@ class MetricsLog:
             with contextlib.suppress(OSError):
                 os.ftruncate(self.fd, size)  # the part of the line that got in
             raise StorageError.of(exc, self.path) from None
+        if self.mirror is not None:
+            self.mirror(step, record)
 
     def close(self) -> None:
         if self.fd is not None:

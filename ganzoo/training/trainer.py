@@ -32,6 +32,7 @@ from torch import nn
 from ganzoo.core.config import TrainConfig, check_image_size, resumed_config
 from ganzoo.core.losses import Loss
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
+from ganzoo.core.score_histogram import score_histogram
 from ganzoo.core.tasks import adapter_for
 from ganzoo.data import BatchStream, load_dataset
 from ganzoo.errors import ConfigError, RunFolderError, StorageError, TrainingDiverged, TrainingInterrupted, WeightsError
@@ -49,6 +50,7 @@ from ganzoo.training.ema import EMA
 from ganzoo.training.metrics_log import MetricsLog
 from ganzoo.training.progress import progress_for
 from ganzoo.training.stop_signal import stop_requested
+from ganzoo.training.tensorboard_log import TensorBoardLog
 
 
 @dataclass
@@ -117,6 +119,7 @@ class Trainer:
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.dist: distributed.Context = distributed.SINGLE  # the processes of this run (fit() sets it)
         self.opened = False  # whether the run folder was made or its checkpoint read (then _kept() can say what is kept)
+        self.board = TensorBoardLog(None, {})  # --logger tensorboard: the writer, while fit() runs
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, device: str | None = None, **kwargs: Any) -> Trainer:
@@ -191,6 +194,10 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.checkpoint_step: int | None = None  # the step of the checkpoint on disk (None: none yet)
+        #: Set for a step that ends at a log step: its last critic step keeps D's outputs
+        #: (references to tensors made anyway: no copy, no wait) for the histogram of the log.
+        self.keep_scores = False
+        self.kept_scores: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
@@ -247,7 +254,10 @@ class Trainer:
             return self.task.score(self.discriminator, images, condition)
 
         with self.speed.autocast():
-            loss = self.loss.discriminator_loss(critic(real), critic(fake))
+            real_scores, fake_scores = critic(real), critic(fake)
+            loss = self.loss.discriminator_loss(real_scores, fake_scores)
+            if self.keep_scores:
+                self.kept_scores = real_scores.detach(), fake_scores.detach()
             with self.speed.penalty():  # eager, and fp32 under fp16: see ganzoo.training.speed
                 penalty = self.loss.discriminator_penalty(critic, real.float(), fake.float())
             if penalty is not None:
@@ -312,16 +322,26 @@ class Trainer:
         line = {"d_loss": d, "g_loss": g, "images_per_sec": rate, "elapsed": self.elapsed}
         if self.step == self.config.steps:  # several processes: world_size, ranks_in_sync (or RanksOutOfSync)
             line.update(self.dist.verify((self.generator, self.discriminator), self.step, self._kept()))
-        log.write(self.step, **line)
+        log.write(self.step, **line, **self.score_histogram())
         losses.reset(now)
         return line
+
+    def score_histogram(self) -> dict[str, Any]:
+        """How the discriminator scored the real and generated images of this step's last
+        critic step, binned (see :mod:`ganzoo.core.score_histogram`), for the log line; nothing
+        in a pre-training step (no discriminator ran) or on a data-parallel rank other than 0."""
+        if self.kept_scores is None:
+            return {}
+        histogram = score_histogram(*self.kept_scores, probabilities=self.loss.scores_are_logits)
+        self.kept_scores = None
+        return {run_folder.HISTOGRAM_RECORD: histogram}
 
     def save_samples(self) -> Path:
         """A grid from the run's fixed inputs, drawn as the task shows its outputs."""
         path = run_folder.sample_grid_path(self.run_dir, self.step)
         images = self.generate_eval(self.showcase.noise, self.showcase.condition)
         grid, nrow = self.task.grid(self.showcase, images)
-        save_grid(grid, path, nrow=nrow)
+        self.board.image(self.step, save_grid(grid, path, nrow=nrow))
         return path
 
     def report_classes(self, log: MetricsLog, bar: Any) -> None:
@@ -421,21 +441,25 @@ class Trainer:
         self.dist.seed_rank(cfg.seed)  # each rank draws its own noise (a no-op in one process)
         self._open_run_dir()
 
-        def due(every: int) -> bool:
-            return bool(every) and (self.step % every == 0 or self.step == cfg.steps)
+        def due(every: int, step: int | None = None) -> bool:
+            step = self.step if step is None else step
+            return bool(every) and (step % every == 0 or step == cfg.steps)
 
         main = self.dist.is_main  # rank 0 alone writes, samples and evaluates
         losses = RunningLosses(self.device)
         finite_through = self.step  # the last step whose losses were checked finite
         clock, started = time.perf_counter(), self.elapsed
         self.last_logged: dict[str, float] = {}
+        board_dir = self.run_dir / run_folder.TENSORBOARD_DIR if main and cfg.logger == "tensorboard" else None
         with (
-            MetricsLog(self.run_dir / run_folder.METRICS_FILE if main else None) as log,
+            TensorBoardLog(board_dir, cfg.to_dict(), self.step) as self.board,
+            MetricsLog(self.run_dir / run_folder.METRICS_FILE if main else None, mirror=self.board.write) as log,
             progress_for(cfg.steps, self.step, self.progress, main) as bar,
             self.dist.agree(stop_requested(), lambda: self.step) as stop_agreed,  # the same stop step on every rank
             speed.compile_failures(cfg.compile),  # a compiler that fails at the first step: one line
         ):
             while self.step < cfg.steps:
+                self.keep_scores = main and due(cfg.log_every, self.step + 1)
                 losses.add(*self.train_step())
                 bar.advance()
                 stopping = stop_agreed()  # once per step: a collective under DDP

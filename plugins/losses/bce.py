@@ -28,6 +28,8 @@ GENERATOR_OBJECTIVES = ("non-saturating", "minimax")
 
 
 class BCELoss(Loss):
+    scores_are_logits = True  # runs record D's outputs as probabilities
+
     def __init__(self, real_label: float = 1.0, generator: str = "non-saturating") -> None:
         if not 0.0 < real_label <= 1.0:
             raise ConfigError(f"real_label must be in (0, 1], got {real_label}")

@@ -33,7 +33,8 @@ def register_architectures(register):
             summary="SRResNet (16 residual blocks, PReLU, PixelShuffle x2 stages) and the paper's VGG-style discriminator",
             paper=PAPER,
             defaults={"scale": 4, "channels": 3, "image_size": 96, "n_blocks": 16, "width": 64, "ndf": 64,
-                      "residual": "none", "norm": "batch", "icnr": False},
+                      "residual": "none", "norm": "batch", "icnr": False,
+                      "unit_input": False},
         )
     )
 

@@ -99,12 +99,17 @@ class Generator(nn.Module):
     ``norm="none"`` drops the batch norms (as EDSR does; they cost accuracy at small batches).
     ``icnr=True`` starts each sub-pixel convolution as a nearest-neighbour upsampling (:func:`icnr_`),
     so the PixelShuffle stages do not begin with, and keep, a checkerboard pattern.
+    ``unit_input=True`` hands the head ``(x + 1) / 2``, the [0, 1] images that generators
+    trained elsewhere saw (leftthomas/SRGAN, converted by ``ganzoo convert``): their weights then
+    give their own outputs, in [-1, 1], on ganzoo's [-1, 1] inputs. A shift of the head's bias
+    cannot do this exactly, since the zero padding at the borders would see it too.
     """
 
     def __init__(self, scale: int = 4, channels: int = 3, n_blocks: int = 16, width: int = 64, image_size: int = 96,
-                 residual: str = "none", norm: str = "batch", icnr: bool = False) -> None:
+                 residual: str = "none", norm: str = "batch", icnr: bool = False, unit_input: bool = False) -> None:
         super().__init__()
         self.scale, self.channels, self.image_size, self.residual = scale, channels, image_size, residual
+        self.unit_input = unit_input
         self.input_size = image_size // scale
         self.head = nn.Sequential(nn.Conv2d(channels, width, 9, 1, 4), nn.PReLU())
         self.body = nn.Sequential(*(ResidualBlock(width, norm) for _ in range(n_blocks)))
@@ -127,7 +132,7 @@ class Generator(nn.Module):
             raise ValueError(
                 f"SRResNet expects low-resolution images of shape (N, {self.channels}, H, W), got {tuple(low_res.shape)}"
             )
-        features = self.head(low_res)
+        features = self.head((low_res + 1) / 2 if self.unit_input else low_res)
         features = features + self.body_end(self.body(features))
         detail = self.tail(self.upsample(features))
         if self.residual != "bicubic":
@@ -204,8 +209,10 @@ def check_config(config: dict) -> dict:
             f"scale {scale}, got {size}; try {max(MIN_IMAGE_SIZE, size // scale * scale + (scale if size % scale else 0))}"
         )
     residual, norm, icnr = config.get("residual", "none"), config.get("norm", "batch"), config.get("icnr", False)
-    if not isinstance(icnr, bool):
-        raise ConfigError(f"srgan: icnr must be true or false, got {icnr!r}")
+    unit_input = config.get("unit_input", False)
+    for key, flag in (("icnr", icnr), ("unit_input", unit_input)):
+        if not isinstance(flag, bool):
+            raise ConfigError(f"srgan: {key} must be true or false, got {flag!r}")
     if residual not in RESIDUALS:
         raise ConfigError(f"srgan: residual must be one of {', '.join(RESIDUALS)}, got {residual!r}")
     if norm not in NORMS:
@@ -220,14 +227,16 @@ def check_config(config: dict) -> dict:
         "residual": residual,
         "norm": norm,
         "icnr": icnr,
+        "unit_input": unit_input,
     }
 
 
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     """``(SRResNet generator, VGG-style discriminator)`` from ``scale``, ``channels``,
     ``image_size`` (high-resolution crop), ``n_blocks``, ``width``, ``ndf``, ``residual``,
-    ``norm`` and ``icnr``."""
+    ``norm``, ``icnr`` and ``unit_input``."""
     c = check_config(config)
-    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"], c["residual"], c["norm"], c["icnr"])
+    generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"], c["residual"], c["norm"],
+                          c["icnr"], c["unit_input"])
     discriminator = Discriminator(c["channels"], c["ndf"])
     return generator, discriminator

@@ -43,10 +43,10 @@ def test_derived_key_sets() -> None:
         "dataset", "steps", "batch_size", "n_critic", "optimizer", "lr", "lr_d", "betas", "seed", "device", "log_every",
         "sample_every", "checkpoint_every", "num_samples", "class_report_every", "eval_every", "class_report_samples",
         "content", "content_weight", "adversarial_weight", "pretrain_steps", "precision", "compile", "channels_last",
-        "ema", "sync_bn", "data_root", "download",
+        "ema", "sync_bn", "logger", "data_root", "download",
     }
     assert RESUMABLE_KEYS == ("steps", "device")
-    assert set(TRAIN_KEYWORDS) == {"model", "out", "resume", "progress", "loss"} | TRAIN_KEYS
+    assert set(TRAIN_KEYWORDS) == {"model", "out", "resume", "progress", "config", "loss"} | TRAIN_KEYS
     assert CONTENT_KEYS == {"vgg_layer", "vgg_weights"}
 
 

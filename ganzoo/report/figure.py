@@ -1,0 +1,173 @@
+"""``ganzoo plot``: one PNG that shows how runs went, drawn from what they recorded.
+
+Top: every scalar over steps, one panel each (discriminator and generator loss, raw and
+smoothed; images/s; each evaluation metric), the runs overlaid in one colour each. Below, per
+run: a strip of its sample grids over time, and the discriminator's outputs on real vs
+generated images at a few log steps. matplotlib is imported here only (``ganzoo[plot]``), and
+without pyplot: a bare ``Figure`` renders with Agg, whatever backend the user has set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ganzoo.errors import GanzooError, MissingExtra
+from ganzoo.io.atomic import check_writable, write_with
+from ganzoo.report.run_records import RunRecords, Series, read_run
+
+#: Grids and histograms shown per run (evenly spaced over the run, the first and last included).
+STRIP = 6
+#: Panel titles of the loss line's scalars (evaluation metrics are titled by name).
+TITLES = {"d_loss": "discriminator loss", "g_loss": "generator loss", "images_per_sec": "images / s"}
+#: Scalars drawn raw and smoothed (the others are drawn as logged).
+SMOOTHED = ("d_loss", "g_loss")
+#: How an evaluation names the baseline's score of a metric (``ganzoo.eval.metric_names.BASELINE_PREFIX``,
+#: a layer above this one): drawn dashed in the metric's own panel, not in a panel of its own.
+BASELINE = "eval/baseline_"
+#: Colours of the histogram sides.
+SIDES = {"real": "tab:green", "fake": "tab:red"}
+
+
+def plot_runs(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike = "report.png", *, smoothing: float = 0.8,
+              force: bool = False) -> Path:
+    """Draw the runs in ``run_dirs`` into the PNG ``output`` and return its path. ``smoothing``:
+    the weight of the exponential moving average of the loss curves (0: none). ``output`` is
+    written atomically, and never over a file that exists unless ``force``."""
+    output = Path(output)
+    if not run_dirs:
+        raise GanzooError("name at least one run folder to plot")
+    if not 0 <= smoothing < 1:
+        raise GanzooError(f"smoothing must be a number in [0, 1), got {smoothing}")
+    if output.suffix.lower() != ".png":
+        raise GanzooError(f"-o names the PNG file to write, e.g. report.png; got {str(output)!r}")
+    check_writable(output)
+    if output.exists() and not force:
+        raise GanzooError(f"{output} exists already; choose another -o or pass --force to overwrite")
+    MissingExtra.require("matplotlib", "plot", "ganzoo plot")
+    runs = [read_run(d) for d in run_dirs]
+    figure = draw(runs, smoothing)
+    try:
+        write_with(output, lambda tmp: figure.savefig(tmp, format="png", dpi=100), exclusive=not force)
+    except FileExistsError:
+        raise GanzooError(f"{output} was written by someone else meanwhile; choose another -o or pass --force") from None
+    return output
+
+
+def draw(runs: list[RunRecords], smoothing: float) -> Any:
+    """The report as a matplotlib ``Figure``."""
+    from matplotlib.figure import Figure
+
+    names = _scalar_names(runs)
+    scalar_rows = -(-len(names) // 3)
+    sections = [("scalars", None, 3.0 * scalar_rows)] if names else []
+    for run in runs:
+        if run.grids:
+            sections.append(("grids", run, 2.6))
+        if run.histograms:
+            sections.append(("histograms", run, 2.4))
+    figure = Figure(figsize=(15, 0.6 + sum(height for *_, height in sections)), layout="constrained")
+    subfigures = figure.subfigures(len(sections), 1, height_ratios=[height for *_, height in sections], squeeze=False)[:, 0]
+    labels = _labels(runs)
+    for (kind, run, _), sub in zip(sections, subfigures):  # run: None for the scalars
+        if kind == "scalars":
+            _scalars(sub, runs, labels, names, smoothing)
+        elif kind == "grids":
+            _grids(sub, run, labels[runs.index(run)])
+        else:
+            _histograms(sub, run, labels[runs.index(run)])
+    return figure
+
+
+def _scalar_names(runs: list[RunRecords]) -> list[str]:
+    """Every scalar any run logged: the loss line's first, then evaluation metrics by name."""
+    seen = {name for run in runs for name in run.scalars}
+    return [n for n in TITLES if n in seen] + sorted(n for n in seen - set(TITLES) if not n.startswith(BASELINE))
+
+
+def _labels(runs: list[RunRecords]) -> list[str]:
+    """One legend label per run; folders of the same name are told apart by their parent."""
+    names = [run.run_dir.name for run in runs]
+    return [run.title if names.count(run.run_dir.name) == 1 else f"{run.run_dir.parent.name}/{run.title}" for run in runs]
+
+
+def _scalars(sub: Any, runs: list[RunRecords], labels: list[str], names: list[str], smoothing: float) -> None:
+    axes = sub.subplots(-(-len(names) // 3), 3, squeeze=False).ravel()
+    for ax, name in zip(axes, names):
+        for i, run in enumerate(runs):
+            series = run.scalars.get(name)
+            if series is None:
+                continue
+            colour = f"C{i % 10}"
+            if name in SMOOTHED and smoothing:
+                ax.plot(series.steps, series.values, color=colour, alpha=0.3, linewidth=1)
+                ax.plot(series.steps, smoothed(series, smoothing), color=colour, linewidth=2, label=labels[i])
+            else:
+                ax.plot(series.steps, series.values, color=colour, linewidth=1.5, label=labels[i],
+                        marker="o" if len(series.steps) < 30 else None, markersize=3)
+            baseline = run.scalars.get(name.replace("eval/", BASELINE, 1)) if name.startswith("eval/") else None
+            if baseline is not None:
+                ax.plot(baseline.steps, baseline.values, color=colour, linewidth=1, linestyle="--")
+        note = f" (faint: raw, bold: EMA {smoothing:g})" if name in SMOOTHED and smoothing else ""
+        if any(name.replace("eval/", BASELINE, 1) in run.scalars for run in runs if name.startswith("eval/")):
+            note = " (dashed: baseline)"
+        ax.set_title(TITLES.get(name, name) + note, fontsize=10)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    handles, shown = axes[0].get_legend_handles_labels()
+    sub.legend(handles, shown, loc="outside upper center", ncol=min(len(runs), 4), frameon=False)
+
+
+def smoothed(series: Series, weight: float) -> list[float]:
+    """TensorBoard's smoothing: an exponential moving average, debiased at the start."""
+    out, average = [], 0.0
+    for i, value in enumerate(series.values, 1):
+        average = weight * average + (1 - weight) * value
+        out.append(average / (1 - weight**i))
+    return out
+
+
+def evenly(items: list[Any], count: int = STRIP) -> list[Any]:
+    """Up to ``count`` of ``items``, evenly spaced, the first and last included."""
+    if len(items) <= count:
+        return items
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
+
+
+def _grids(sub: Any, run: RunRecords, label: str) -> None:
+    import numpy as np
+
+    from ganzoo.io.images import read_image
+
+    shown = evenly(run.grids)
+    sub.suptitle(f"{label}: samples over training", fontsize=11)
+    axes = sub.subplots(1, STRIP, squeeze=False)[0]
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, (step, path) in zip(axes, shown):
+        ax.imshow(np.asarray(read_image(path, "RGB")), interpolation="nearest")
+        ax.set_title(f"step {step}", fontsize=9)
+
+
+def _histograms(sub: Any, run: RunRecords, label: str) -> None:
+    shown = evenly(run.histograms)
+    probability = shown[-1][1].get("values") == "probability"
+    what = "D(x) = P(real)" if probability else "critic score"
+    sub.suptitle(f"{label}: discriminator outputs on real vs generated images ({what})", fontsize=11)
+    axes = sub.subplots(1, STRIP, squeeze=False, sharey=True)[0]
+    for ax, (step, record) in zip(axes, shown):
+        for side, colour in SIDES.items():
+            counts = record[side]
+            total = sum(counts) or 1
+            ax.stairs([c / total for c in counts], record["edges"], color=colour, fill=True, alpha=0.35,
+                      label="real" if side == "real" else "generated")
+        ax.set_title(f"step {step}", fontsize=9)
+        ax.set_xlabel(what, fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes[0].set_ylabel("fraction")
+    axes[0].legend(fontsize=8, frameon=False)
+    for ax in axes[len(shown):]:
+        ax.set_visible(False)
