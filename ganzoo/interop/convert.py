@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -60,7 +61,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
         return weights.read_tensors(path)
     try:
-        state: Any = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols before refusing: the one line says it
+            warnings.simplefilter("ignore")
+            state: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - the restricted unpickler's refusal, or not a torch file at all
         raise WeightsError(f"{path} cannot be read with torch.load(weights_only=True): {_why_unreadable(exc)}; ganzoo "
                            "never runs code from a checkpoint (re-save only the state dict where you trust the file: "
@@ -84,6 +87,9 @@ def _why_unreadable(exc: Exception) -> str:
     found = re.search(r"GLOBAL ([\w.]+)", text)
     if found:
         return f"it holds Python objects, not only tensors (it calls {found[1]})"
+    refused = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", text)
+    if refused:  # e.g. a plain pickle with opcodes the restricted unpickler does not take
+        return f"torch's restricted unpickler refused it ({refused[1].strip()})"
     return weights.first_line(exc)
 
 

@@ -132,6 +132,18 @@ def test_a_pickle_that_carries_code_is_refused_in_one_line(tmp_path: Path) -> No
     assert not (tmp_path / "out.safetensors").exists()
 
 
+def test_a_plain_pickle_is_refused_in_one_line_without_torch_warnings(tmp_path: Path) -> None:
+    """Not torch's zip format but a bare pickle (protocol 4) carrying code: torch warns about the
+    protocol before its restricted unpickler refuses; the user sees one line and no warning."""
+    import pickle
+
+    (tmp_path / "bare.pth").write_bytes(pickle.dumps({"main.0.weight": _RunsCode()}, protocol=4))
+    result = run_cli("convert", str(tmp_path / "bare.pth"), "-o", str(tmp_path / "out.safetensors"))
+    line = one_error_line(result)
+    assert "restricted unpickler refused it" in line and "Warning" not in result.stderr
+    assert not (tmp_path / "out.safetensors").exists()
+
+
 def test_an_unknown_layout_lists_the_known_formats_and_format_forces_one(tmp_path: Path) -> None:
     torch.save({"encoder.weight": torch.zeros(3, 3)}, tmp_path / "other.pth")
     with pytest.raises(WeightsError, match="unknown checkpoint layout") as info:
