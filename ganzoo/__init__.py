@@ -26,7 +26,12 @@ from ganzoo.errors import (
     WeightsError,
 )
 from ganzoo.plugin.hookspecs import hookimpl
-from ganzoo.plugin.specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, WeightsSpec
+from ganzoo.plugin.specs import ArchitectureSpec, DatasetSpec, LossSpec, MODEL_CHECKS, ModelSpec, WeightsSpec
+
+# Discovery checks every model with the core's rules (training options, settings, sizes, datasets)
+# when its plugin loads; named here, at the top, since the plugin layer may not import the core.
+if "ganzoo.core.config:model_problem" not in MODEL_CHECKS:
+    MODEL_CHECKS.append("ganzoo.core.config:model_problem")
 
 _LAZY = {
     "create": "ganzoo.api",

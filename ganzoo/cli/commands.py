@@ -20,7 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("plot", "plot runs: losses, metrics, sample grids and discriminator outputs over training, into a PNG"),
     "install": ("install", "pip install plugin distributions, never replacing ganzoo, torch or torchvision"),
     "uninstall": ("install", "pip uninstall plugin distributions"),
+    "cache": ("cache", "list or clear the decoded-image cache of large image folders ($GANZOO_HOME/cache)"),
     "new-plugin": ("new_plugin", "write a new plugin distribution from the template, ready to install and test"),
+    "zoo": ("zoo", "turn a finished run into pretrained weights a plugin ships: `zoo add RUN_DIR NAME` (fp16 file + WeightsSpec)"),
 }
 
 

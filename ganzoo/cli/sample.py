@@ -26,6 +26,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", help="PNG file to write (default samples.png); with --input, a folder (default outputs)")
     p.add_argument("--input", metavar="IMAGE_OR_FOLDER",
                    help="image-to-image models: translate/upscale this image or every image in this folder")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"),
+                   help="with --input, unpaired models (cyclegan): translate A to B (default) or B to A")
     p.add_argument("--force", action="store_true", help="overwrite output files that exist already")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--nrow", type=positive_int, help="images per row (default: square; a class model's default is one column per class)")
@@ -45,6 +47,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     card = model.card
     if args.input is not None:
         return _transform_images(model, args)
+    if args.direction is not None:
+        raise GanzooError("--direction goes with --input (the images to translate)")
     if model.is_image_to_image:
         raise GanzooError(f"model {card.model!r} turns images into images; give them with --input IMAGE_OR_FOLDER")
     if args.labels is not None:
@@ -126,6 +130,7 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
 
     if not model.is_image_to_image:
         raise GanzooError(f"model {model.card.model!r} draws images from noise; --input is for image-to-image models")
+    task = model.task.facing(args.direction)  # a one-way model refuses BtoA here, before anything is read
     source = Path(args.input).expanduser()
     if source.is_dir():
         files = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
@@ -146,9 +151,9 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for picture, (output_path, compare_path) in zip(pictures, targets):
         tensor = model.input_tensor(picture)
-        output = model.transform(tensor)  # any size: large images go in tiles (GanModel.transform)
+        output = model.transform(tensor, direction=args.direction)  # any size: large images go in tiles
         _save_exclusively(save_grid, output[None], output_path, args.force, nrow=1, padding=0)
-        row = model.task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
+        row = task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
         _save_exclusively(save_grid, row, compare_path, args.force, nrow=len(row))
     console().print(f"{model.task.verb} {len(files)} image(s) with {model.card.model} into {out} (each with a .compare.png beside it)")
     return 0

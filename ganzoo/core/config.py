@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping
 
-from ganzoo.errors import ConfigError, MissingExtra, RunFolderError
+from ganzoo.errors import ConfigError, GanzooError, MissingExtra, RunFolderError
 from ganzoo.io import run_folder
+from ganzoo.plugin.discovery import get_registry
 from ganzoo.plugin.registry import Registry, suggest
+from ganzoo.plugin.specs import ModelSpec
 from ganzoo.core.options import MAX_COUNT, Option, option, options_of
 from ganzoo.core.settings import check_setting, image_size_problem
 from ganzoo.core.tasks import needs_labels
@@ -27,6 +30,8 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 LOGGERS = ("none", "tensorboard")
 #: Settings the content terms understand (``--set vgg_layer=conv2_2``); the one list of them.
 CONTENT_KEYS = frozenset({"vgg_layer", "vgg_weights"})
+#: Net settings every architecture takes besides its own defaults: the run (or the user) sets them.
+NET_DEFAULTS: Mapping[str, Any] = {"image_size": 1, "channels": 1, "num_classes": 1}
 #: Seeds torch, Python and the derived per-step seeds all take without overflowing 64 bits.
 SEED_LIMIT = 2**32 - 1
 
@@ -36,7 +41,9 @@ def _is_decay(value: Any) -> bool:
 
 
 def _are_betas(value: Any) -> bool:
-    return len(value) == 2 and all(0 <= b < 1 for b in value)
+    """Two real numbers in [0, 1): ints count (``(0, 0.9)``, as papers write it), bools do not."""
+    return (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value))
 
 
 @dataclass
@@ -62,6 +69,9 @@ class TrainConfig:
     lr: float = option(2e-4, help="learning rate (both nets unless --lr-d)", positive=True, metavar="LR")
     lr_d: float | None = option(None, kind="number", help="discriminator learning rate", positive=True, metavar="LR",
                                 shown_default="same as `--lr`")
+    lr_decay: float = option(0.0, help="the last fraction of the steps over which both learning rates fall linearly "
+                             "towards 0 (CycleGAN: 0.5); 0: constant", minimum=0, maximum=1, flag=False,
+                             metavar="FRACTION")
     betas: tuple[float, float] = option((0.5, 0.999), help="the optimizer's betas (Adam), two numbers in [0, 1)",
                                         valid=_are_betas, requirement="two numbers in [0, 1)", flag=False,
                                         metavar="[B1,B2]")
@@ -108,10 +118,19 @@ class TrainConfig:
                                    metavar="DIR", shown_default="`$GANZOO_HOME/data`")
     download: bool = option(False, help="download a torchvision dataset if absent (nothing is downloaded unless "
                             "you ask)")
+    skip_bad_images: bool = option(False, help="leave out image files that cannot be used (corrupt, truncated, too "
+                                   "small) and list them in RUN_DIR/skipped_images.txt, instead of stopping before "
+                                   "training")
     architecture_config: dict[str, Any] = field(default_factory=dict)
     loss_config: dict[str, Any] = field(default_factory=dict)
     #: Settings of the content term (:data:`CONTENT_KEYS`).
     content_config: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Betas as floats whatever the source wrote (``(0, 0.9)``): torch's Adam takes two floats or
+        # two tensors and refuses an int with a traceback at the first step, after the checks passed.
+        if _are_betas(self.betas):
+            self.betas = (float(self.betas[0]), float(self.betas[1]))
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -176,7 +195,38 @@ def resumed_config(run_dir: str | os.PathLike, **changes: Any) -> TrainConfig:
     config = TrainConfig.from_run_dir(run_dir)
     config = replace(config, **{k: v for k, v in changes.items() if v})
     config.validate()
+    check_resumable(get_registry(), config, run_dir)
     return config
+
+
+def check_resumable(registry: Registry, config: TrainConfig, run_dir: str | os.PathLike) -> None:
+    """The architecture, loss and dataset a run was started with must still be registered; when
+    one is gone (its plugin was uninstalled), say which distribution to reinstall, as the run's
+    weights record it (``ganzoo sample`` and ``ganzoo.load`` say the same)."""
+    for kind, table, name in (("architecture", registry.architectures, config.architecture),
+                              ("loss", registry.losses, config.loss),
+                              ("dataset", registry.datasets, config.dataset.partition(":")[0])):
+        if name in table:
+            continue
+        source = recorded_source(run_dir)
+        hint = (f"; it came from the plugin distribution {source!r}: pip install it (`ganzoo install {source}`) "
+                "and resume again" if source and source != "ganzoo" else "; `ganzoo plugins` shows what is installed")
+        raise ConfigError(f"{run_dir} was trained with {kind} {name!r}, which no installed plugin provides{hint}")
+
+
+def recorded_source(run_dir: str | os.PathLike) -> str:
+    """The plugin distribution a run's weights name (``ganzoo.source``), or "" when none says."""
+    from ganzoo.io.weights import read_metadata  # torch: only when a resumed run's plugin is missing
+
+    for name in (run_folder.GENERATOR_FILE, run_folder.BEST_GENERATOR_FILE, run_folder.EMA_GENERATOR_FILE):
+        path = Path(run_dir) / name
+        try:
+            source = read_metadata(path).get("source") if path.is_file() else None
+        except GanzooError:
+            continue
+        if source:
+            return str(source)
+    return ""
 
 
 def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
@@ -185,7 +235,17 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     Keys of ``TrainConfig`` set training options; any other key must be an architecture
     setting (``image_size``, ``ngf``, ...) or a setting of the loss.
     """
-    model = registry.model(model_name)
+    config = _resolve(registry, model_name, overrides)
+    if config.batch_size == 1:  # the only size the check can refuse: torch is imported for it alone
+        from ganzoo.core.model import check_batch_norm
+
+        check_batch_norm(registry, config.architecture, config.architecture_config, config.batch_size)
+    return config
+
+
+def _resolve(registry: Registry, model: ModelSpec | str, overrides: Mapping[str, Any] | None) -> TrainConfig:
+    """:func:`resolve_config` without the one check that builds nets (torch-free)."""
+    model = registry.model(model) if isinstance(model, str) else model
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     arch = registry.architecture(model.architecture)
     loss_name = overrides.pop("loss", model.loss)
@@ -197,9 +257,9 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
             f"but model {model.name!r} is a {arch.task!r} model"
         )
     train: dict[str, Any] = {k: v for k, v in model.training.items()}
-    bad = sorted(set(train) - TRAIN_KEYS)
-    if bad:
-        raise ConfigError(f"model {model.name!r} sets unknown training keys {bad}")
+    check_training(model.name, train)
+    _check_model_settings(model, "architecture_config", f"architecture {arch.name!r}", {**NET_DEFAULTS, **arch.defaults})
+    _check_model_settings(model, "loss_config", f"loss {model.loss!r}", registry.loss(model.loss).defaults)
     arch_config: dict[str, Any] = {**arch.defaults, **model.architecture_config}
     loss_config: dict[str, Any] = {**loss.defaults, **(model.loss_config if loss.name == model.loss else {})}
     content_config: dict[str, Any] = {}
@@ -207,8 +267,8 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
         if key in TRAIN_KEYS:
             OPTIONS[key].check(value)  # now: the dataset's name is looked up before validate()
             train[key] = value
-        elif key in arch_config or key in ("image_size", "channels", "num_classes"):
-            check_setting(f"architecture {arch.name!r}", key, value, arch_config.get(key, 1))
+        elif key in arch_config or key in NET_DEFAULTS:
+            check_setting(f"architecture {arch.name!r}", key, value, arch_config.get(key, NET_DEFAULTS.get(key)))
             arch_config[key] = value
         elif key in loss_config:
             check_setting(f"loss {loss.name!r}", key, value, loss_config[key])
@@ -219,8 +279,9 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
         else:
             known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config) | CONTENT_KEYS)
             raise ConfigError(f"unknown setting {key!r} for model {model.name!r}{suggest(key, known)}")
+    dataset = registry.dataset(train.get("dataset", model.dataset))  # an unknown one: now, with a did-you-mean
     if "image_size" not in model.architecture_config and "image_size" not in overrides:
-        preferred = registry.dataset(train.get("dataset", model.dataset)).image_size
+        preferred = dataset.image_size
         if preferred:
             arch_config["image_size"] = preferred
     config = TrainConfig(
@@ -236,18 +297,72 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     config.validate()
     check_image_size(registry, config)
     check_labels(registry, config)
-    if config.batch_size == 1:  # the only size the check can refuse: torch is imported for it alone
-        from ganzoo.core.model import check_batch_norm
-
-        check_batch_norm(registry, config.architecture, config.architecture_config, config.batch_size)
     return config
 
 
+def _check_model_settings(model: ModelSpec, field_name: str, owner: str, defaults: Mapping[str, Any]) -> None:
+    """A model's ``architecture_config``/``loss_config`` may only update settings its architecture
+    or loss has (a key the builder never reads would be silently ignored), each of their kind."""
+    for key, value in getattr(model, field_name).items():
+        if key not in defaults:
+            raise ConfigError(f"model {model.name!r}: {field_name} sets {key!r}, which {owner} does not have"
+                              f"{suggest(key, sorted(defaults))}; its settings: {', '.join(sorted(defaults)) or 'none'}")
+        check_setting(f"model {model.name!r}: {field_name}: {owner}", key, value, defaults[key])
+
+
+def check_training(model: str, training: Mapping[str, Any]) -> None:
+    """A model's ``training`` holds training options only (with a did-you-mean), each valid."""
+    for key in sorted(training):
+        if key not in TRAIN_KEYS:
+            known = sorted(TRAIN_KEYS)
+            hint = suggest(key, known) or f" (the keys are the options of ganzoo.TrainConfig: {', '.join(known)})"
+            raise ConfigError(f"model {model!r} sets unknown training key {key!r}{hint}")
+        try:
+            OPTIONS[key].check(training[key])
+        except ConfigError as exc:
+            raise ConfigError(f"model {model!r}: training: {exc}") from None
+
+
+def model_problem(registry: Registry, model: ModelSpec) -> str | None:
+    """Why ``model`` cannot resolve with no override (an unknown or invalid training key, an
+    architecture or loss setting its spec does not have, an image size the nets refuse, an
+    unknown dataset...), or None. Discovery runs it on every registered model (torch-free), so
+    a plugin's mistake is reported when the plugin loads, and fails strict mode there."""
+    try:
+        _resolve(registry, model, {})
+    except (ConfigError, LookupError) as exc:
+        return str(exc)
+    return None
+
+
 def check_image_size(registry: Registry, config: TrainConfig) -> None:
-    """Refuse an image size the architecture cannot build, before any data is read."""
-    problem = image_size_problem(registry.architecture(config.architecture), config.architecture_config.get("image_size"))
+    """Refuse an image size the architecture cannot build, before any data is read, naming the
+    supported size to pass instead (the nearest one)."""
+    arch = registry.architecture(config.architecture)
+    size = config.architecture_config.get("image_size")
+    problem = image_size_problem(arch, size)
     if problem:
-        raise ConfigError(f"{problem}; pass --image-size")
+        raise ConfigError(f"{problem}; pass --image-size {nearest_size(arch.image_sizes, size)}")
+
+
+def nearest_size(sizes: tuple[int, ...], size: Any) -> int:
+    """The supported size closest to ``size`` (the larger one on a tie); the first for a non-number."""
+    if not isinstance(size, (int, float)) or isinstance(size, bool):
+        return sizes[0]
+    return min(sizes, key=lambda s: (abs(s - size), -s))
+
+
+def check_dataset_channels(registry: Registry, config: TrainConfig, channels: int) -> None:
+    """Refuse a ``channels`` setting that the dataset's images contradict (``--set channels=2`` on
+    1-channel digits): the dataset decides the channels of a run. A value equal to the model's
+    own default passes, since every resolved config carries one (a run's ``config.json`` too)."""
+    model = registry.models.specs.get(config.model)
+    arch = registry.architecture(config.architecture)
+    default = {**arch.defaults, **(model.architecture_config if model else {})}.get("channels")
+    chosen = config.architecture_config.get("channels")
+    if chosen is not None and chosen != default and chosen != channels:
+        raise ConfigError(f"dataset {config.dataset!r} has {channels}-channel images, but channels is set to {chosen!r}: "
+                          "the dataset decides the channels of a run; drop --set channels")
 
 
 def check_labels(registry: Registry, config: TrainConfig) -> None:

@@ -42,5 +42,16 @@ class Loss:
         """
         return None
 
+    def generator_penalty(
+        self, generate: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor
+    ) -> torch.Tensor | None:
+        """An extra term added to the generator loss; None for none (the default).
+
+        ``generate`` makes fakes from a batch's condition as the training step does, with
+        gradients, so a term can run the generator again: CycleGAN's cycle consistency
+        ``|G(G(x)) - x|`` and identity terms live here.
+        """
+        return None
+
     def after_discriminator_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator optimizer step (weight clipping goes here)."""

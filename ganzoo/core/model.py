@@ -293,7 +293,7 @@ class GanModel(nn.Module):
         return self.task.image_to_image
 
     @torch.no_grad()
-    def transform(self, images: Any, batch_size: int = 16, *, tile: int | None = None) -> Any:
+    def transform(self, images: Any, batch_size: int = 16, *, tile: int | None = None, direction: str | None = None) -> Any:
         """Translate (Pix2Pix) or upscale (SRGAN) images of any size with the generator in eval mode.
 
         ``images``: a tensor in [-1, 1] (C x H x W or N x C x H x W), a PIL image, or a list of
@@ -315,17 +315,20 @@ class GanModel(nn.Module):
 
         ``tile``: the largest side, in input pixels, that the generator sees at once (fully
         convolutional models only). None: automatic, about 2048 x 2048 output pixels a pass.
+        ``direction``: ``"AtoB"`` (the default) or ``"BtoA"`` for an unpaired model (CycleGAN),
+        which translates both ways; one-way models refuse ``"BtoA"``.
         ``translate`` and ``upscale`` are the same call under the names users look for.
         """
         if self.generator is None:
             raise WeightsError("this model holds only a discriminator; load generator weights to transform images")
         if not self.is_image_to_image:
             raise ConfigError(f"model {self.card.model!r} draws images from noise; use model.sample(n)")
+        task = self.task.facing(direction)
         from PIL import Image
 
         if isinstance(images, Image.Image) or (isinstance(images, (list, tuple)) and images and isinstance(images[0], Image.Image)):
             pictures = [images] if isinstance(images, Image.Image) else list(images)
-            outputs = [self.transform(self.input_tensor(p), batch_size, tile=tile) for p in pictures]
+            outputs = [self.transform(self.input_tensor(p), batch_size, tile=tile, direction=direction) for p in pictures]
             converted = [_to_picture(o) for o in outputs]
             return converted[0] if isinstance(images, Image.Image) else converted
         if not isinstance(images, torch.Tensor) or images.ndim not in (3, 4):
@@ -339,7 +342,7 @@ class GanModel(nn.Module):
             raise ConfigError(f"model {self.card.model!r} takes {expected}-channel inputs, got {batch.shape[1]} channels")
         if 0 in batch.shape:
             raise ConfigError(f"model {self.card.model!r} cannot transform an empty image (shape {tuple(images.shape)})")
-        out = self._tiled(batch, batch_size, tile).clamp_(-1, 1)
+        out = self._tiled(task, batch, batch_size, tile).clamp_(-1, 1)
         return out[0] if single else out
 
     translate = transform
@@ -348,12 +351,13 @@ class GanModel(nn.Module):
     #: Output pixels a fully convolutional generator makes in one pass when ``tile`` is None.
     TILE_OUTPUT_PIXELS = 2048 * 2048
 
-    def _tiled(self, batch: torch.Tensor, batch_size: int, tile: int | None) -> torch.Tensor:
-        """The generator over ``batch`` in tiles (see :meth:`transform`)."""
+    def _tiled(self, task: Any, batch: torch.Tensor, batch_size: int, tile: int | None) -> torch.Tensor:
+        """The generator over ``batch`` in tiles (see :meth:`transform`), as ``task`` (this
+        model's adapter, facing the direction asked for) runs it."""
         from ganzoo.core import tiling
 
         def run(tiles: torch.Tensor) -> torch.Tensor:
-            return self.task.generate_eval(self.generator, None, tiles, len(tiles))
+            return task.generate_eval(self.generator, None, tiles, len(tiles))
 
         if tile is not None and (isinstance(tile, bool) or not isinstance(tile, int) or tile < 1):
             raise ConfigError(f"tile must be a whole number of pixels (at least 1) or None, got {tile!r}")

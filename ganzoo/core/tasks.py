@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+#: The ways an image-to-image model can translate: ``model.transform(x, direction=...)``.
+DIRECTIONS = ("AtoB", "BtoA")
+
+
 class Showcase(NamedTuple):
     """The fixed inputs every sample grid of a run is drawn from, so grids compare across steps:
     noise and labels, or held-out inputs with their targets."""
@@ -61,6 +65,40 @@ class TaskAdapter:
         """Fakes from the generator ``net`` for noise ``z`` (and the batch's labels)."""
         raise NotImplementedError
 
+    def fakes(self, net: nn.Module, z: torch.Tensor | None, condition: Any) -> torch.Tensor:
+        """The fakes of a training step (what the discriminator scores and the generator's loss
+        sees): :meth:`generate`, except for tasks whose training sees more than their use does
+        (an unpaired model translates both ways at once)."""
+        return self.generate(net, z, condition)
+
+    def discriminator_fakes(self, fakes: torch.Tensor) -> torch.Tensor:
+        """The (detached) fakes the discriminator step scores: this step's, or a history of them."""
+        return fakes
+
+    def batches(self, dataset: Any, batch_size: int, device: torch.device, seed: int, **shard: Any) -> Any:
+        """The endless, checkpointable stream of training batches ``(images, condition)``; any
+        training state of the task itself starts here, from ``seed``."""
+        from ganzoo.data import BatchStream
+
+        return BatchStream(dataset, batch_size, device, seed, **shard)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Training state the task keeps (checkpointed when not empty)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave."""
+
+    def facing(self, direction: str | None) -> TaskAdapter:
+        """The adapter that translates in ``direction`` (``"AtoB"``, ``"BtoA"``; None: the task's
+        own). One-way tasks translate A to B only."""
+        if direction not in (None, *DIRECTIONS):
+            raise ConfigError(f"direction must be {' or '.join(DIRECTIONS)}, got {direction!r}")
+        if direction not in (None, DIRECTIONS[0]):
+            raise ConfigError(f"a {self.name} model translates one way only (AtoB); direction {direction} needs an "
+                              "unpaired model such as cyclegan")
+        return self
+
     def score(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """The discriminator's logits, shape ``(N,)``, for ``images`` under the batch's condition."""
         raise NotImplementedError
@@ -91,7 +129,7 @@ class TaskAdapter:
         are judged against the real data's floor, so nothing is held out (None)."""
         return dataset, None
 
-    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None) -> Showcase:
+    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None, dataset: Any = None) -> Showcase:
         """Fixed noise (made on the CPU from ``seed``, so every device shows the same grid) and labels."""
         import torch
 
@@ -187,7 +225,7 @@ class PairedTask(TaskAdapter):
 
         return split_holdout(dataset, seed)
 
-    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None) -> Showcase:
+    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None, dataset: Any = None) -> Showcase:
         """The first (at most 8) held-out inputs and their targets."""
         from ganzoo.data import as_float
 
@@ -264,6 +302,98 @@ class SuperresTask(PairedTask):
         return torch.stack(rows, 1).flatten(0, 1)
 
 
+class UnpairedTask(PairedTask):
+    """A <-> B without pairs (CycleGAN): batches pack an A image and a B image drawn independently
+    (:mod:`ganzoo.core.unpaired`); the generator translates both halves at once in training and
+    one way in use (:meth:`facing`: A to B unless asked otherwise); the discriminator scores each
+    half with its own net. The discriminator sees a history of fakes (:class:`~ganzoo.core.image_pool.ImagePool`,
+    ``pool_size`` per domain; 0: none).
+
+    Quality is measured where pairs are known (the offline demo holds out whole photographs with
+    their edge maps): the A to B translation against the true B image, beside the identity
+    baseline, exactly as the paired task does. Data without known pairs holds nothing out.
+    """
+
+    name = "unpaired"
+    fixed_input_size = False
+
+    def __init__(self, nz: int = 0, num_classes: int = 0, pool_size: int = 50, channels: int = 3, image_size: int = 64,
+                 direction: str = "AtoB") -> None:
+        super().__init__(nz, num_classes)
+        self.pool_size, self.channels, self.image_size, self.direction = pool_size, channels, image_size, direction
+        self.pools: tuple[Any, Any] | None = None
+
+    @classmethod
+    def from_config(cls, config: dict) -> UnpairedTask:
+        return cls(pool_size=int(config.get("pool_size", 50)), channels=int(config.get("channels", 3)),
+                   image_size=int(config.get("image_size", 64)))
+
+    def generate(self, net: nn.Module, z: torch.Tensor | None, condition: torch.Tensor | None) -> torch.Tensor:
+        return net(self._require(condition), self.direction)
+
+    def fakes(self, net: nn.Module, z: torch.Tensor | None, condition: Any) -> torch.Tensor:
+        """Both directions of a packed batch: ``cat([G_BA(b), G_AB(a)])``."""
+        return net(self._require(condition))
+
+    def score(self, net: nn.Module, images: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        return net(images)
+
+    def facing(self, direction: str | None) -> UnpairedTask:
+        if direction not in (None, *DIRECTIONS):
+            raise ConfigError(f"direction must be {' or '.join(DIRECTIONS)}, got {direction!r}")
+        turned = type(self)(self.nz, self.num_classes, self.pool_size, self.channels, self.image_size,
+                            direction or self.direction)
+        return turned
+
+    def split(self, dataset: Any, seed: int) -> tuple[Any, Any]:
+        """Held-out pairs by photograph where the dataset knows some (``held_out``), else none."""
+        if dataset.held_out is None:
+            return dataset, None
+        return super().split(dataset, seed)
+
+    def batches(self, dataset: Any, batch_size: int, device: torch.device, seed: int, **shard: Any) -> Any:
+        from ganzoo.core.image_pool import ImagePool
+        from ganzoo.core.unpaired import UnpairedBatches
+
+        shape = (self.channels, self.image_size, self.image_size)
+        self.pools = (ImagePool(self.pool_size, shape, seed + 2), ImagePool(self.pool_size, shape, seed + 3))
+        return UnpairedBatches(dataset, batch_size, device, seed, **shard)
+
+    def discriminator_fakes(self, fakes: torch.Tensor) -> torch.Tensor:
+        """Each half through its domain's pool of past fakes."""
+        from ganzoo.core.unpaired import halves, pack
+
+        assert self.pools is not None, "batches() starts the pools"
+        fake_a, fake_b = halves(fakes)
+        return pack(self.pools[0].query(fake_a), self.pools[1].query(fake_b))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {} if self.pools is None or not self.pool_size else {"pool_a": self.pools[0].state_dict(),
+                                                                     "pool_b": self.pools[1].state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.pools is not None and state:
+            self.pools[0].load_state_dict(state["pool_a"])
+            self.pools[1].load_state_dict(state["pool_b"])
+
+    def showcase(self, n: int, seed: int, device: torch.device, held_out: Any = None, dataset: Any = None) -> Showcase:
+        """Held-out inputs and their true targets; without known pairs, the first (at most 8)
+        training A images alone."""
+        if held_out is not None:
+            return super().showcase(n, seed, device, held_out)
+        from ganzoo.data import as_float
+
+        return Showcase(None, as_float(dataset.inputs[: min(n, 8)], device), None)
+
+    def grid(self, showcase: Showcase, outputs: torch.Tensor) -> tuple[torch.Tensor, int | None]:
+        """One row per example: input, output (, true target when known)."""
+        if showcase.targets is not None:
+            return super().grid(showcase, outputs)
+        import torch
+
+        return torch.stack([showcase.condition, outputs], 1).flatten(0, 1), 2
+
+
 def _like(images: torch.Tensor, reference: torch.Tensor, mode: str) -> torch.Tensor:
     """``images`` resized (``mode``) and channel-repeated to the reference's shape, in [-1, 1]."""
     import torch.nn.functional as F
@@ -275,7 +405,8 @@ def _like(images: torch.Tensor, reference: torch.Tensor, mode: str) -> torch.Ten
     return images.clamp(-1, 1)
 
 
-ADAPTERS: dict[str, type[TaskAdapter]] = {"noise": NoiseTask, "class": ClassTask, "paired": PairedTask, "superres": SuperresTask}
+ADAPTERS: dict[str, type[TaskAdapter]] = {"noise": NoiseTask, "class": ClassTask, "paired": PairedTask, "superres": SuperresTask,
+                                          "unpaired": UnpairedTask}
 
 
 def needs_labels(task: str) -> bool:

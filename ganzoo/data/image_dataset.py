@@ -1,4 +1,10 @@
-"""The in-memory dataset every builder returns: decoded uint8 images, optional labels and inputs.
+"""The dataset every builder returns: decoded uint8 images, optional labels and inputs.
+
+The images are in memory, or mapped from a file of the decoded-image cache
+(:mod:`ganzoo.data.decoded_cache`): the same tensor type either way, so every reader works on
+both; only what gathers batches (:class:`ganzoo.data.datasets.BatchStream`) and what cuts parts
+(:func:`ganzoo.data.splits.subset`, giving :class:`ImageRows`) treat a mapped one differently,
+so that no step copies the whole map into memory.
 
 A module of its own so that the splitter (:mod:`ganzoo.data.splits`) and the dataset builders
 (:mod:`ganzoo.data.datasets`) can both use it without importing each other.
@@ -7,6 +13,7 @@ A module of its own so that the splitter (:mod:`ganzoo.data.splits`) and the dat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -42,6 +49,10 @@ class ImageDataset:
     inputs: torch.Tensor | None = None
     held_out: torch.Tensor | None = None
     whole: list[WholeImage] = field(default_factory=list)
+    #: Files left out as unusable (``--skip-bad-images``), one ``"PATH: why"`` line each.
+    skipped: list[str] = field(default_factory=list)
+    #: The decoded-image cache file ``images`` and ``inputs`` are mapped from; None: in memory.
+    cache_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -71,3 +82,57 @@ class ImageDataset:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    @property
+    def mapped(self) -> bool:
+        """Whether the images are mapped from a file (the decoded-image cache), not held in memory."""
+        return self.cache_file is not None
+
+    def take(self, index: torch.Tensor, pin: bool = False) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """``(images, labels, inputs)`` of the examples at ``index`` (a CPU int64 tensor); ``pin``:
+        images and inputs gathered straight into pinned memory (for a non-blocking copy to CUDA)."""
+        def gather(t: torch.Tensor | None) -> torch.Tensor | None:
+            if t is None or not pin:
+                return None if t is None else t[index]
+            out = torch.empty((len(index), *t.shape[1:]), dtype=t.dtype, pin_memory=True)
+            return torch.index_select(t, 0, index, out=out)
+
+        return gather(self.images), None if self.labels is None else self.labels[index], gather(self.inputs)
+
+
+class ImageRows(ImageDataset):
+    """The examples ``rows`` of a mapped dataset, not copied: one side of a split of data too big
+    for memory.
+
+    ``images``, ``labels`` and ``inputs`` are gathered from the map when asked for (correct, but
+    a copy of every row: for the small held-out side, or a reader that needs them all); batches
+    gather only theirs (:meth:`take`), and a part of a part is again rows of the same map.
+    """
+
+    def __init__(self, base: ImageDataset, rows: torch.Tensor) -> None:  # not the dataclass's: nothing is copied
+        self.base, self.rows = base, rows.to(torch.int64)
+        self.classes, self.whole, self.skipped, self.held_out = base.classes, base.whole, base.skipped, None
+        self.cache_file = base.cache_file
+
+    images = property(lambda self: self.base.images[self.rows])
+    labels = property(lambda self: None if self.base.labels is None else self.base.labels[self.rows])
+    inputs = property(lambda self: None if self.base.inputs is None else self.base.inputs[self.rows])
+
+    @property
+    def channels(self) -> int:
+        return self.base.channels
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, index: torch.Tensor, pin: bool = False) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        return self.base.take(self.rows[index], pin)
+
+    def __repr__(self) -> str:
+        return f"ImageRows({len(self)} of {len(self.base)} mapped examples)"
+
+
+def grey_from_rgb(images: torch.Tensor) -> torch.Tensor:
+    """uint8 RGB ``(N, 3, H, W)`` -> one channel, the rounded mean of the three: the rule for
+    pictures that are grey but were saved as RGB."""
+    return images.to(torch.int16).sum(dim=1, keepdim=True).add_(1).div_(3, rounding_mode="floor").to(torch.uint8)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from ganzoo.data.image_dataset import ImageDataset
+from ganzoo.data.image_dataset import ImageDataset, ImageRows
 from ganzoo.errors import DataError
 
 #: Image-to-image runs hold out this fraction of their pairs, at most :data:`HOLDOUT_MOST` of them.
@@ -67,7 +67,12 @@ def subset(dataset: ImageDataset, index: torch.Tensor) -> ImageDataset:
     """The examples of ``dataset`` at ``index`` (images, labels and inputs alike), in that order.
 
     The part keeps the whole held-out photographs; it no longer marks examples as held out
-    (it is one side of a split)."""
+    (it is one side of a split). A part of a mapped dataset stays mapped: rows of the same map
+    (:class:`ImageRows`), nothing copied."""
+    if isinstance(dataset, ImageRows):
+        return ImageRows(dataset.base, dataset.rows[index])
+    if dataset.mapped:
+        return ImageRows(dataset, index)
     pick = lambda t: None if t is None else t[index]  # noqa: E731
     return ImageDataset(dataset.images[index], pick(dataset.labels), dataset.classes, pick(dataset.inputs),
-                        whole=dataset.whole)
+                        whole=dataset.whole, skipped=dataset.skipped)

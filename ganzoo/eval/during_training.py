@@ -74,6 +74,11 @@ def evaluator_for_run(task: TaskAdapter, dataset: ImageDataset, held_out: ImageD
     (with the class report's ``judge`` when the run has one: one classifier per run, not two)."""
     if held_out is not None:
         return HeldOutPairs(task, held_out, device)
+    if task.image_to_image:  # image-to-image data without known pairs (unpaired:PATH): nothing to measure against
+        if wanted:
+            raise ConfigError(f"--eval-every measures translations against known pairs, and dataset {dataset_name!r} "
+                              "has none; leave it out (or train on a dataset that holds out pairs)")
+        return None
     return SamplesVersusReal(task, dataset, dataset_name, device, seed, judge) if wanted else None
 
 

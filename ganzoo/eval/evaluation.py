@@ -24,7 +24,7 @@ import torch
 from ganzoo.core.model import GanModel
 from ganzoo.core.model import load_model
 from ganzoo.data.datasets import ImageDataset, as_float, load_dataset
-from ganzoo.data.splits import split_holdout, subset
+from ganzoo.data.splits import subset
 from ganzoo.errors import ConfigError
 from ganzoo.eval import metric_names as names
 from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, conditional_accuracy
@@ -194,7 +194,9 @@ def _evaluate_pairs(model: GanModel, data: ImageDataset, name: str, seed: int) -
     baseline; on whole held-out photographs when the dataset keeps them (photo demos)."""
     if data.whole:
         return _evaluate_whole(model, data, name)
-    _, held = split_holdout(data, seed)
+    _, held = model.task.split(data, seed)
+    if held is None:
+        raise ConfigError(f"dataset {name!r} holds no known pairs to measure {model.card.model!r}'s translations against")
     inputs, targets = as_float(held.inputs, model.device), as_float(held.images, model.device)
     scores, baseline = model.task.held_out_scores(inputs, model.transform(inputs), targets)
     label = model.task.baseline_label

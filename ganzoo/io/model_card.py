@@ -12,7 +12,6 @@ load it and the sample grid. No network and no Hub library here, so a card can b
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any, Mapping
 
 from ganzoo.errors import GanzooError
 from ganzoo.io import run_folder
+from ganzoo.io.zoo_entry import recorded_command as _command, recorded_metrics as _metrics
 
 #: Hub pipeline tags by ganzoo task (the Hub's filters); a task not listed gets none.
 PIPELINE_TAGS = {"noise": "unconditional-image-generation", "class": "unconditional-image-generation",
@@ -103,34 +103,6 @@ def _registered(model: str) -> dict[str, str]:
         return {}
     spec = models.get(model)
     return {"summary": spec.summary, "paper": spec.paper}
-
-
-def _command(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The command that made the weights: recorded (zoo files), else rebuilt from the run's
-    configuration (model, dataset, steps, seed; the whole configuration follows in the card)."""
-    if meta.get("command"):
-        return {"command": str(meta["command"])}
-    training = meta.get("training") or {}
-    words = ["ganzoo", "run", str(meta["model"])]
-    for key in ("dataset", "steps", "seed"):
-        if training.get(key) not in (None, ""):
-            words += [f"--{key}", str(training[key])]
-    return {"command": " ".join(words), "reconstructed": True}
-
-
-def _metrics(meta: Mapping[str, Any], run_dir: Path | None) -> dict[str, float]:
-    """The file's own metrics, else the run's last evaluation in ``metrics.jsonl``."""
-    found: Any = meta.get("metrics") or {}
-    if not found and run_dir is not None and (run_dir / run_folder.METRICS_FILE).is_file():
-        for line in (run_dir / run_folder.METRICS_FILE).read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("eval"), dict) and record["eval"]:
-                found = record["eval"]
-    return {str(k): float(v) for k, v in found.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
 def _sample_of(run_dir: Path | None, explicit: str | os.PathLike | None) -> Path | None:

@@ -12,6 +12,7 @@ The one place that knows the layout of a run folder::
     generator.best.safetensors   the best generator by ``--eval-every``
     samples/step-NNNNNN.png      sample grids
     tensorboard/                 TensorBoard event files (``--logger tensorboard``)
+    skipped_images.txt           the unusable image files left out (``--skip-bad-images``), one per line
     .lock                        locked (``flock``) while a process trains in the folder; holds its pid
 """
 
@@ -37,6 +38,7 @@ EMA_GENERATOR_FILE = "generator.ema.safetensors"
 BEST_GENERATOR_FILE = "generator.best.safetensors"
 SAMPLES_DIR = "samples"
 TENSORBOARD_DIR = "tensorboard"
+SKIPPED_IMAGES_FILE = "skipped_images.txt"
 #: The key, in a log step's line of ``metrics.jsonl``, of the discriminator's binned outputs
 #: (:func:`ganzoo.core.score_histogram.score_histogram`).
 HISTOGRAM_RECORD = "d_histogram"

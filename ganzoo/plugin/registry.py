@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Generic, Iterator, TypeVar
 
 from ganzoo.errors import UnknownNameError
-from ganzoo.plugin.specs import ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Spec, WeightsSpec
+from ganzoo.plugin.specs import (MODEL_CHECKS, ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Spec, WeightsSpec,
+                                 resolve)
 
 S = TypeVar("S", ArchitectureSpec, LossSpec, ModelSpec, DatasetSpec, WeightsSpec)
 
@@ -154,4 +155,8 @@ class Registry:
         loss = self.losses.specs[model.loss]
         if loss.tasks and task not in loss.tasks:
             return f"loss {loss.name!r} does not support the {task!r} task of architecture {model.architecture!r}"
+        for check in MODEL_CHECKS:
+            problem = resolve(check, "model check")(self, model)
+            if problem:
+                return problem.removeprefix(f"model {model.name!r}: ").removeprefix(f"model {model.name!r} ")
         return None

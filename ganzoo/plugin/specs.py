@@ -7,6 +7,7 @@ when the piece is built, so discovering, listing and describing plugins never im
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -22,6 +23,7 @@ TASKS: Mapping[str, str] = MappingProxyType(
         "class": "(noise, label) -> image; batches hold images and labels",
         "paired": "image -> image; batches hold (input, target) pairs",
         "superres": "low resolution -> high resolution; batches hold (low, high) pairs",
+        "unpaired": "image A <-> image B without pairs; batches pack an A and a B image drawn independently",
     }
 )
 
@@ -43,6 +45,45 @@ class Source:
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
+
+
+def _check_text(kind: str, name: str, **fields: Any) -> None:
+    """Text fields (``summary``, ``paper``, ...) hold text: a number or None there is a slip."""
+    for field_name, value in fields.items():
+        if not isinstance(value, str):
+            raise ValueError(f"{kind} {name!r}: {field_name} must be text, got {value!r}")
+
+
+def _is_setting(value: Any) -> bool:
+    """What a setting may hold: it is saved as JSON in weights files and set with ``--set KEY=VALUE``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (list, tuple)) and all(_is_setting(v) and not isinstance(v, (list, tuple)) for v in value)
+
+
+def _settings(kind: str, name: str, field_name: str, mapping: Any) -> Mapping[str, Any]:
+    """A read-only copy of a mapping of settings: text keys, values of the kinds settings take."""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{kind} {name!r}: {field_name} must be a mapping (a dict), got {mapping!r}")
+    for key, value in mapping.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{kind} {name!r}: {field_name} keys must be text, got {key!r}")
+        if not _is_setting(value):
+            raise ValueError(f"{kind} {name!r}: {field_name}[{key!r}] must be a number, text, true/false, None or a "
+                             f"list of such, got {value!r}")
+    return _freeze(mapping)
+
+
+def _sizes(kind: str, name: str, field_name: str, value: Any) -> tuple[int, ...]:
+    """A tuple of whole numbers >= 1 (image sizes)."""
+    items = tuple(value) if isinstance(value, (list, tuple)) else None
+    if items is None or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in items):
+        raise ValueError(f"{kind} {name!r}: {field_name} must be a tuple of whole numbers >= 1, got {value!r}")
+    return items
 
 
 def _check_common(kind: str, name: str, builder: str | None) -> None:
@@ -80,8 +121,9 @@ class ArchitectureSpec:
     def __post_init__(self) -> None:
         _check_common("architecture", self.name, self.builder)
         _check_task("architecture", self.name, self.task)
-        object.__setattr__(self, "defaults", _freeze(self.defaults))
-        object.__setattr__(self, "image_sizes", tuple(int(s) for s in self.image_sizes))
+        _check_text("architecture", self.name, summary=self.summary, paper=self.paper)
+        object.__setattr__(self, "defaults", _settings("architecture", self.name, "defaults", self.defaults))
+        object.__setattr__(self, "image_sizes", _sizes("architecture", self.name, "image_sizes", self.image_sizes))
 
 
 @dataclass(frozen=True)
@@ -100,9 +142,12 @@ class LossSpec:
 
     def __post_init__(self) -> None:
         _check_common("loss", self.name, self.builder)
+        _check_text("loss", self.name, summary=self.summary, paper=self.paper)
+        if isinstance(self.tasks, str) or not isinstance(self.tasks, (list, tuple)):
+            raise ValueError(f"loss {self.name!r}: tasks must be a tuple of task names, got {self.tasks!r}")
         for task in self.tasks:
             _check_task("loss", self.name, task)
-        object.__setattr__(self, "defaults", _freeze(self.defaults))
+        object.__setattr__(self, "defaults", _settings("loss", self.name, "defaults", self.defaults))
         object.__setattr__(self, "tasks", tuple(self.tasks))
 
 
@@ -128,8 +173,12 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         _check_common("model", self.name, None)
+        _check_text("model", self.name, architecture=self.architecture, loss=self.loss, summary=self.summary,
+                    paper=self.paper, dataset=self.dataset)
         for attr in ("training", "architecture_config", "loss_config"):
-            object.__setattr__(self, attr, _freeze(getattr(self, attr)))
+            object.__setattr__(self, attr, _settings("model", self.name, attr, getattr(self, attr)))
+        # The values themselves (an unknown training key, betas that are no numbers, a setting the
+        # architecture lacks) are checked against the core's rules when the plugin loads: MODEL_CHECKS.
 
 
 @dataclass(frozen=True)
@@ -155,6 +204,11 @@ class DatasetSpec:
 
     def __post_init__(self) -> None:
         _check_common("dataset", self.name, self.builder)
+        _check_text("dataset", self.name, summary=self.summary, argument=self.argument)
+        if not isinstance(self.labelled, bool):
+            raise ValueError(f"dataset {self.name!r}: labelled must be True or False, got {self.labelled!r}")
+        if self.image_size is not None:
+            _sizes("dataset", self.name, "image_size", (self.image_size,))
         if not isinstance(self.held_out, tuple) or not all(isinstance(n, str) for n in self.held_out):
             raise PluginError(f"dataset {self.name!r}: held_out must be a tuple of image names, got {self.held_out!r}")
 
@@ -163,6 +217,8 @@ _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PACKAGE_FILE = re.compile(r"^[A-Za-z_][\w.]*:[^:]+$")
 _URL_SCHEMES = ("https://", "http://", "file://", "hf://")
+#: Tensor precisions a weights file may declare ("": not said).
+PRECISIONS = ("", "fp32", "fp16", "bf16")
 
 
 def _check_package_file(name: str, what: str, reference: str) -> None:
@@ -227,6 +283,11 @@ class WeightsSpec:
         object.__setattr__(self, "sha256", self.sha256.lower())
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
             raise ValueError(f"pretrained weights {name!r}: size must be the file's size in bytes (an int >= 1), got {self.size!r}")
+        _check_text("pretrained weights", name, summary=self.summary, dataset=self.dataset, file=self.file, url=self.url,
+                    command=self.command, license=self.license, sample=self.sample, precision=self.precision)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"pretrained weights {name!r}: precision must be one of {', '.join(map(repr, PRECISIONS))}, "
+                             f"got {self.precision!r}")
         if not self.file and not self.url:
             raise ValueError(f"pretrained weights {name!r}: give a file shipped in a package, a url, or both")
         if self.file:
@@ -239,13 +300,23 @@ class WeightsSpec:
         if self.num_params is not None and (isinstance(self.num_params, bool) or not isinstance(self.num_params, int)):
             raise ValueError(f"pretrained weights {name!r}: num_params must be an int, got {self.num_params!r}")
         try:
-            metrics = {str(k): float(v) for k, v in dict(self.metrics or {}).items()}
+            items = dict(self.metrics or {}).items()
         except (TypeError, ValueError):
-            raise ValueError(f"pretrained weights {name!r}: metrics must map names to numbers, got {self.metrics!r}") from None
+            items = None
+        if items is None or not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                                    for k, v in items):
+            raise ValueError(f"pretrained weights {name!r}: metrics must map names to numbers, got {self.metrics!r}")
+        metrics = {k: float(v) for k, v in items}
         object.__setattr__(self, "metrics", _freeze(metrics))
 
 
 Spec = ArchitectureSpec | LossSpec | ModelSpec | DatasetSpec | WeightsSpec
+
+#: Checks of a model that need what lives above this layer (the training options are declared in
+#: ``ganzoo.core.config``): lazy ``"module:function"`` references to ``check(registry, model) -> str | None``,
+#: run by :meth:`ganzoo.plugin.registry.Registry.broken_references` on every discovery. ``ganzoo/__init__.py``
+#: names the core's, so the plugin layer never imports the core, yet every model is checked as its plugin loads.
+MODEL_CHECKS: list[str] = []
 
 
 def resolve(reference: str, what: str = "builder") -> Any:

@@ -29,12 +29,12 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from ganzoo.core.config import TrainConfig, check_image_size, resumed_config
+from ganzoo.core.config import TrainConfig, check_dataset_channels, check_image_size, resumed_config
 from ganzoo.core.losses import Loss
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
 from ganzoo.core.score_histogram import score_histogram
 from ganzoo.core.tasks import adapter_for
-from ganzoo.data import BatchStream, load_dataset
+from ganzoo.data import load_dataset
 from ganzoo.errors import ConfigError, RunFolderError, StorageError, TrainingDiverged, TrainingInterrupted, WeightsError
 from ganzoo.eval import metric_names
 from ganzoo.eval.during_training import ClassCoverage, evaluator_for_run
@@ -142,8 +142,11 @@ class Trainer:
 
         arch = registry.architecture(cfg.architecture)
         dataset = load_dataset(
-            registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download, cfg.architecture_config
+            registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download, cfg.architecture_config,
+            skip_bad_images=cfg.skip_bad_images,
         )
+        self.skipped = dataset.skipped
+        check_dataset_channels(registry, cfg, dataset.channels)  # --set channels=2 on 1-channel images: refused
         self.net_config = {**cfg.architecture_config, "channels": dataset.channels, "num_classes": dataset.num_classes}
         if dataset.inputs is not None:  # image-conditioned: the generator's input channels
             self.net_config["input_channels"] = dataset.inputs.shape[1]
@@ -167,7 +170,7 @@ class Trainer:
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
         self.scaler_g, self.scaler_d = self.speed.grad_scaler(), self.speed.grad_scaler()  # fp16 only
         self.content = build_content(cfg.content, cfg.content_config).to(self.device) if cfg.content else None
-        self.batches = BatchStream(self.dataset, cfg.batch_size, self.device, cfg.seed, **self.dist.shard())
+        self.batches = self.task.batches(self.dataset, cfg.batch_size, self.device, cfg.seed, **self.dist.shard())
         self.class_coverage = (
             ClassCoverage(self.task, self.dataset, cfg.dataset, self.device, cfg.seed, cfg.class_report_samples)
             if cfg.class_report_every else None
@@ -182,7 +185,7 @@ class Trainer:
             classes=self.dataset.classes,
             source=arch.source.distribution if arch.source else "",
         )
-        self.showcase = self.task.showcase(cfg.num_samples, cfg.seed, self.device, self.held_out)
+        self.showcase = self.task.showcase(cfg.num_samples, cfg.seed, self.device, self.held_out, self.dataset)
         # Held-out pairs are scored at every sample grid (cheap); samples against the real data
         # (costly) only when --eval-every asks.
         self.evaluator = evaluator_for_run(self.task, self.dataset, self.held_out, cfg.dataset, self.device, cfg.seed,
@@ -214,6 +217,9 @@ class Trainer:
         }
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
+        task_state = self.task.state_dict()
+        if task_state:  # e.g. CycleGAN's pools of past fakes
+            state["task"] = task_state
         if self.scaler_g.is_enabled():
             state["scaler_g"], state["scaler_d"] = self.scaler_g.state_dict(), self.scaler_d.state_dict()
         return state
@@ -227,6 +233,7 @@ class Trainer:
         checkpoint.set_rng_state(state["rng"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
+        self.task.load_state_dict(state.get("task", {}))
         if self.scaler_g.is_enabled():
             self.scaler_g.load_state_dict(state["scaler_g"])
             self.scaler_d.load_state_dict(state["scaler_d"])
@@ -274,6 +281,9 @@ class Trainer:
                     real_scores = self.task.score(self.discriminator, real, condition)
             adversarial = self.loss.generator_loss(self.task.score(self.discriminator, fake, condition), real_scores)
             loss = self.config.adversarial_weight * adversarial
+            penalty = self.loss.generator_penalty(lambda images: self.task.fakes(self.generator, None, images), real, fake)
+            if penalty is not None:
+                loss = loss + penalty
             if self.content is not None:
                 loss = loss + self.config.content_weight * self.content(fake, real)
         self.optimize(loss, self.opt_g, self.scaler_g)
@@ -285,7 +295,7 @@ class Trainer:
         """A generator-only step on the content term (SRResNet-style pre-training)."""
         real, condition = self.next_batch()
         with self.speed.autocast():
-            fake = self.task.generate(self.generator, self.task.noise(len(real), self.device), condition)
+            fake = self.task.fakes(self.generator, self.task.noise(len(real), self.device), condition)
             loss = self.content(fake, real)
         self.optimize(loss, self.opt_g, self.scaler_g)
         if self.ema is not None:
@@ -295,6 +305,8 @@ class Trainer:
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``n_critic`` discriminator steps, then one generator step on the last fakes."""
+        if self.config.lr_decay:
+            self.decay_learning_rates()
         if self.step < self.config.pretrain_steps:
             return self.pretrain_step()
         n_critic = self.config.n_critic
@@ -302,11 +314,20 @@ class Trainer:
             real, condition = self.next_batch()
             z = self.task.noise(len(real), self.device)
             with torch.set_grad_enabled(i == n_critic - 1), self.speed.autocast():  # only the last fakes feed the generator step
-                fake = self.task.generate(self.generator, z, condition)
-            d_loss = self.discriminator_step(real, fake.detach(), condition)
+                fake = self.task.fakes(self.generator, z, condition)
+            d_loss = self.discriminator_step(real, self.task.discriminator_fakes(fake.detach()), condition)
         g_loss = self.generator_step(real, fake, condition)
         self.step += 1
         return d_loss, g_loss
+
+    def decay_learning_rates(self) -> None:
+        """``--set lr_decay=F``: over the last ``F * steps`` steps both learning rates fall
+        linearly, to ``1 / (F * steps)`` of their value at the last step (CycleGAN's schedule)."""
+        cfg = self.config
+        factor = decay_factor(self.step, cfg.steps, cfg.lr_decay)
+        for optimizer, lr in ((self.opt_g, cfg.lr), (self.opt_d, cfg.lr_d or cfg.lr)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * factor
 
     def generate_eval(self, z: torch.Tensor | None, condition: torch.Tensor | None) -> torch.Tensor:
         """Fakes from the generator (its EMA when the run keeps one) in eval mode, in fp32 and
@@ -440,6 +461,8 @@ class Trainer:
         self.generator, self.discriminator = self.dist.wrap(self.generator, self.discriminator, sync_bn=cfg.sync_bn)
         self.dist.seed_rank(cfg.seed)  # each rank draws its own noise (a no-op in one process)
         self._open_run_dir()
+        if self.skipped and self.dist.is_main:
+            self._list_skipped()
 
         def due(every: int, step: int | None = None) -> bool:
             step = self.step if step is None else step
@@ -536,6 +559,13 @@ class Trainer:
             cfg.save(self.run_dir)  # its steps or device may have changed
             (self.run_dir / run_folder.SAMPLES_DIR).mkdir(exist_ok=True)
 
+    def _list_skipped(self) -> None:
+        """--skip-bad-images: the files left out, in the run folder, and how many on stderr."""
+        path = self.run_dir / run_folder.SKIPPED_IMAGES_FILE
+        atomic.write_text(path, "".join(f"{line}\n" for line in self.skipped))
+        print(f"ganzoo: left out {len(self.skipped)} unusable image file(s) (--skip-bad-images); listed in {path}",
+              file=sys.stderr, flush=True)
+
     def _foreign_checkpoint(self, differs: str) -> RunFolderError:
         return RunFolderError(
             f"{self.run_dir / run_folder.CHECKPOINT_FILE} does not fit the run in {self.run_dir} ({differs}): it was "
@@ -571,6 +601,16 @@ class Trainer:
                 f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {self._kept()}. "
                 "Try a lower --lr or another --seed"
             )
+
+
+def decay_factor(step: int, steps: int, fraction: float) -> float:
+    """The learning-rate factor of generator step ``step`` (0-based) of ``steps``: 1, then over the
+    last ``round(fraction * steps)`` steps ``(steps - step) / decay_steps``, down to
+    ``1 / decay_steps`` (never 0: no step is wasted)."""
+    decay_steps = round(fraction * steps)
+    if decay_steps < 1 or step < steps - decay_steps:
+        return 1.0
+    return max(steps - step, 1) / decay_steps
 
 
 def _mismatch(saved: Any, wanted: dict[str, Any], quiet: bool = False) -> str:

@@ -61,6 +61,24 @@ def register_datasets(register):
             held_out=HELD_OUT,
         )
     )
+    # Unpaired translation (CycleGAN): inputs are domain A, images domain B, drawn independently.
+    register(
+        DatasetSpec(
+            name="unpaired",
+            builder="ganzoo_plugins.datasets.unpaired:unpaired",
+            summary="Unpaired images: domain A under PATH/trainA, domain B under PATH/trainB (CycleGAN's layout)",
+            argument="PATH",
+        )
+    )
+    register(
+        DatasetSpec(
+            name="edges2photos-unpaired",
+            builder="ganzoo_plugins.datasets.unpaired:edges2photos_unpaired",
+            summary="Edge maps (A) and photos (B) of different bundled photographs, held-out photographs as true pairs (offline demo)",
+            image_size=64,
+            held_out=HELD_OUT,
+        )
+    )
     # Super-resolution (SRGAN): images are high-resolution crops, inputs their 4x bicubic downsampling.
     register(
         DatasetSpec(

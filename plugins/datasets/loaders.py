@@ -1,4 +1,4 @@
-"""Dataset builders: each turns a :class:`DatasetRequest` into an in-memory ImageDataset."""
+"""Dataset builders: each turns a :class:`DatasetRequest` into an ImageDataset (in memory, or mapped from the decoded-image cache)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def digits(request: DatasetRequest) -> ImageDataset:
 
 
 def folder(request: DatasetRequest) -> ImageDataset:
-    return read_image_folder(request.argument, request.image_size)
+    """``folder:PATH``: in memory when small, else decoded once into the cache and mapped."""
+    return read_image_folder(request.argument, request.image_size, skip_bad=request.skip_bad_images)
 
 
 def _torchvision(request: DatasetRequest, cls_name: str, folder_name: str) -> ImageDataset:

@@ -7,8 +7,7 @@ size. Each side is 1-channel when every image on that side is grayscale, else RG
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset
+from ganzoo.data.decoding import Source, decode_source
 from ganzoo.data.image_dataset import WholeImage
+from ganzoo.data.parallel_decode import Decoder
 from ganzoo.errors import DataError
 from ganzoo.io.images import picture_tensor, read_image
 
@@ -47,7 +48,8 @@ def paired(request: DatasetRequest) -> ImageDataset:
     (``A/0001.jpg`` with ``B/0001.png``), in subfolders too. Otherwise every image directly in
     the folder is one pair: its left half is the input (A), its right half the target (B).
     Each side is centre-cropped to a square and resized to the image size; a side smaller
-    than the image size is refused rather than upscaled.
+    than the image size is refused rather than upscaled. Large sets are decoded once into the
+    decoded-image cache and mapped (:func:`ganzoo.data.decoding.decode_source`).
     """
     root = Path(request.argument).expanduser()
     if not root.is_dir():
@@ -61,23 +63,47 @@ def paired(request: DatasetRequest) -> ImageDataset:
         raise DataError(f"{str(there)!r} has no partner folder {str(missing)!r}; {LAYOUTS}")
     if a_dir.is_dir():
         items: list = _match(a_dir, b_dir)
-
-        def decode(pair: tuple[Path, Path]) -> tuple[torch.Tensor, torch.Tensor]:
-            return _square(read_image(pair[0], "RGB"), size, pair[0]), _square(read_image(pair[1], "RGB"), size, pair[1])
-
+        files = [path for pair in items for path in pair]
     else:
         items = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not items:
             raise DataError(f"paired dataset folder {str(root)!r} holds no images; {LAYOUTS}")
+        files = items
+    source = Source("paired", root, items, [str(item[0] if isinstance(item, tuple) else item) for item in items], files,
+                    {"image_size": size, "layout": "folders" if a_dir.is_dir() else "side by side",
+                     "crop": "centre square", "resize": "pillow bicubic, reducing_gap 3", "grey": GREY_TOLERANCE},
+                    item_bytes=2 * 3 * size * size, decoder=lambda scanned: PairDecoder(size), noun="pairs")
+    decoded = decode_source(source, request.skip_bad_images)
+    return ImageDataset(decoded.arrays["images"], inputs=decoded.arrays["inputs"], skipped=decoded.skipped,
+                        cache_file=decoded.cache)
 
-        def decode(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
-            return _split(path, size)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        decoded = list(pool.map(decode, items))
-    inputs = _to_channels(torch.stack([a for a, _ in decoded]))
-    images = _to_channels(torch.stack([b for _, b in decoded]))
-    return ImageDataset(images, inputs=inputs)
+@dataclass(frozen=True)
+class PairDecoder(Decoder):
+    """One pair (files ``(A, B)``, or one side-by-side A|B file) -> an input and a target row, RGB;
+    a side whose every image is grey (R = G = B up to ``GREY_TOLERANCE``) becomes one channel."""
+
+    size: int
+
+    def layout(self) -> dict[str, tuple[int, ...]]:
+        return {"inputs": (1, 3, self.size, self.size), "images": (1, 3, self.size, self.size)}
+
+    def decode(self, item: Path | tuple[Path, Path]) -> tuple[dict[str, torch.Tensor], tuple[int, int]]:
+        if isinstance(item, tuple):
+            a, b = _square(read_image(item[0], "RGB"), self.size, item[0]), _square(read_image(item[1], "RGB"), self.size, item[1])
+        else:
+            a, b = _split(item, self.size)
+        return {"inputs": a[None], "images": b[None]}, (_spread(a), _spread(b))
+
+    def channels(self, notes: list[tuple[int, int]]) -> dict[str, int]:
+        grey = [all(note[side] <= GREY_TOLERANCE for note in notes) for side in (0, 1)]
+        return {"inputs": 1 if grey[0] else 3, "images": 1 if grey[1] else 3}
+
+
+def _spread(image: torch.Tensor) -> int:
+    """The largest difference between neighbouring channels of an RGB ``(3, H, W)`` picture."""
+    as_int = image.to(torch.int16)
+    return int(max((as_int[0] - as_int[1]).abs().amax(), (as_int[1] - as_int[2]).abs().amax()))
 
 
 def _image_files(folder: Path) -> dict[str, Path]:
@@ -143,16 +169,6 @@ def _square(img, size: int, path: Path, part: str = "") -> torch.Tensor:
     if side != size:
         img = img.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0)
     return picture_tensor(img)
-
-
-def _to_channels(images: torch.Tensor) -> torch.Tensor:
-    """RGB uint8 (N, 3, H, W) -> 1 channel when every image is grey (R = G = B up to
-    ``GREY_TOLERANCE``), else unchanged."""
-    as_int = images.to(torch.int16)
-    spread = (as_int[:, 0] - as_int[:, 1]).abs().amax().item(), (as_int[:, 1] - as_int[:, 2]).abs().amax().item()
-    if max(spread) > GREY_TOLERANCE:
-        return images
-    return as_int.sum(dim=1, keepdim=True).add_(1).div_(3, rounding_mode="floor").to(torch.uint8)
 
 
 # ---------------------------------------------------------------- edges2photos

@@ -26,9 +26,11 @@ from typing import Callable, Sequence, Union
 import torch
 
 from ganzoo.data.datasets import IMAGE_SUFFIXES, DatasetRequest, ImageDataset, interpolate_uint8
+from ganzoo.data.decoding import Source, decode_source
 from ganzoo.data.image_dataset import WholeImage
+from ganzoo.data.parallel_decode import Decoder
 from ganzoo.errors import DataError
-from ganzoo.io.images import image_header, picture_tensor, read_image
+from ganzoo.io.images import image_header, image_mode, picture_tensor, read_image
 
 #: The scale the registered builders use (the paper's 4x).
 DEFAULT_SCALE = 4
@@ -182,8 +184,58 @@ def superres_dataset(
 
 def superres(request: DatasetRequest) -> ImageDataset:
     """``--dataset superres:PATH``: crops of ``request.image_size`` from every image under
-    PATH, low resolution at the model's scale."""
-    return superres_dataset(request.argument, request.image_size, _scale(request))
+    PATH, low resolution at the model's scale. A folder goes through
+    :func:`ganzoo.data.decoding.decode_source` (into the decoded-image cache when large); the
+    pairs are those :func:`superres_dataset` makes of the same folder, bit for bit."""
+    root = Path(request.argument).expanduser()
+    if not root.is_dir():
+        return superres_dataset(request.argument, request.image_size, _scale(request))
+    size, scale = int(request.image_size), _scale(request)
+    _check_sizes(size, scale)
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"image folder {str(root)!r} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    count = default_crops_per_image(len(files))
+    low = size // scale
+    source = Source("superres", root, list(enumerate(files)), [str(f) for f in files], files,
+                    {"image_size": size, "scale": scale, "crops": count, "seed": 0, "downsample": "torch bicubic antialias"},
+                    item_bytes=count * 3 * (size * size + low * low),
+                    decoder=lambda modes: CropDecoder(size, scale, count, 0, all(m in _GRAY_MODES for m in modes if m)),
+                    scan=_mode_of)
+    decoded = decode_source(source, request.skip_bad_images)
+    return ImageDataset(decoded.arrays["images"], inputs=decoded.arrays["inputs"], skipped=decoded.skipped,
+                        cache_file=decoded.cache)
+
+
+def _mode_of(item: tuple[int, Path]) -> str:
+    return image_mode(item[1])
+
+
+@dataclass(frozen=True)
+class CropDecoder(Decoder):
+    """Image ``index`` of a folder -> ``count`` random high-resolution crops (generator seeded
+    with ``(seed, index)``, as :func:`superres_dataset` seeds them) and their downsampling."""
+
+    size: int
+    scale: int
+    count: int
+    seed: int
+    gray: bool
+
+    def layout(self) -> dict[str, tuple[int, ...]]:
+        channels, low = 1 if self.gray else 3, self.size // self.scale
+        return {"images": (self.count, channels, self.size, self.size), "inputs": (self.count, channels, low, low)}
+
+    def decode(self, item: tuple[int, Path]) -> tuple[dict[str, torch.Tensor], float]:
+        index, path = item
+        source = _file_source(path)
+        w, h = source.size
+        if w < self.size or h < self.size:
+            raise DataError(f"image {source.name!r} is {w}x{h}, smaller than the {self.size}x{self.size} crop; "
+                            f"remove it or lower the image size")
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + index) % (2**63))
+        crops = random_crops(source.decode(self.gray), self.size, self.count, generator)
+        return {"images": crops, "inputs": downsample(crops, self.scale)}, 0.0
 
 
 def _scale(request: DatasetRequest) -> int:

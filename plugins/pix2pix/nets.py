@@ -24,7 +24,7 @@ resolution (the skip connections) before the next one. As in the reference:
   the innermost one: three at 256, two at 128, one at 64) end with Dropout(0.5), which stays
   on in train mode and is the generator's only noise source.
 
-Discriminator: the 70x70 PatchGAN with ``n_layers`` = 3: conv(4, s2) + LeakyReLU, then
+Discriminator: the 70x70 PatchGAN (:mod:`ganzoo.core.patchgan`, shared with CycleGAN) with ``n_layers`` = 3: conv(4, s2) + LeakyReLU, then
 ``n_layers - 1`` blocks conv(4, s2) + norm + LeakyReLU and one conv(4, s1) + norm + LeakyReLU
 (widths ``ndf * min(2**n, 8)``), then a conv(4, s1) to one channel. It scores
 ``cat([condition, images], dim=1)`` and returns the patch logit map ``(N, 1, h, w)``, no
@@ -43,24 +43,12 @@ from torch import nn
 
 from ganzoo.errors import ConfigError
 from ganzoo.core.dcgan_layers import init_weights
+from ganzoo.core.patchgan import NORMS, check_norm, check_patches, norm_layer, patch_grid, patchgan_layers, uses_bias, zero_conv_biases
+
+__all__ = ["IMAGE_SIZES", "NORMS", "PatchDiscriminator", "UNetGenerator", "build", "num_downs", "patch_grid"]
 
 #: Image sizes the U-Net supports (num_downs = log2(size), down to a 1x1 bottleneck).
 IMAGE_SIZES = (64, 128, 256)
-#: The normalisations ``norm`` can name.
-NORMS = ("batch", "instance")
-
-
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    # The reference's instance norm: no affine parameters, no running statistics.
-    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
-
-
-def _check_norm(norm: str) -> None:
-    if norm not in NORMS:
-        raise ConfigError(f"unknown norm {norm!r} for pix2pix; use one of {', '.join(NORMS)}")
-
 
 def num_downs(image_size: int) -> int:
     """The U-Net's depth for ``image_size``: log2 of it, so the bottleneck is 1x1."""
@@ -76,9 +64,9 @@ class UNetGenerator(nn.Module):
     def __init__(self, in_channels: int = 3, out_channels: int = 3, image_size: int = 256, ngf: int = 64,
                  norm: str = "batch", dropout: bool = True) -> None:
         super().__init__()
-        _check_norm(norm)
+        check_norm(norm)
         depth = num_downs(image_size)
-        bias = norm == "instance"
+        bias = uses_bias(norm)
         widths = [ngf * min(2**i, 8) for i in range(depth)]
         downs: list[nn.Module] = []
         ups: list[nn.Module] = []
@@ -86,14 +74,14 @@ class UNetGenerator(nn.Module):
             innermost, outermost = level == depth - 1, level == 0
             down: list[nn.Module] = [nn.Conv2d(in_channels if outermost else widths[level - 1], widths[level], 4, 2, 1, bias=bias)]
             if not (outermost or innermost):
-                down.append(_norm(norm, widths[level]))
+                down.append(norm_layer(norm, widths[level]))
             if not innermost:
                 down.append(nn.LeakyReLU(0.2, True))
             up_in = widths[level] if innermost else 2 * widths[level]
             if outermost:
                 up = [nn.ReLU(True), nn.ConvTranspose2d(up_in, out_channels, 4, 2, 1), nn.Tanh()]
             else:
-                up = [nn.ReLU(True), nn.ConvTranspose2d(up_in, widths[level - 1], 4, 2, 1, bias=bias), _norm(norm, widths[level - 1])]
+                up = [nn.ReLU(True), nn.ConvTranspose2d(up_in, widths[level - 1], 4, 2, 1, bias=bias), norm_layer(norm, widths[level - 1])]
             if dropout and 4 <= level <= depth - 2:
                 up.append(nn.Dropout(0.5))
             downs.append(nn.Sequential(*down))
@@ -120,27 +108,10 @@ class PatchDiscriminator(nn.Module):
 
     def __init__(self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> None:
         super().__init__()
-        _check_norm(norm)
-        if n_layers < 1:
-            raise ConfigError(f"pix2pix's PatchGAN needs n_layers >= 1, got {n_layers}")
-        bias = norm == "instance"
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-        width = ndf
-        for n in range(1, n_layers + 1):
-            stride = 2 if n < n_layers else 1
-            out = ndf * min(2**n, 8)
-            layers += [nn.Conv2d(width, out, 4, stride, 1, bias=bias), _norm(norm, out), nn.LeakyReLU(0.2, True)]
-            width = out
-        layers.append(nn.Conv2d(width, 1, 4, 1, 1))
-        self.main = nn.Sequential(*layers)
+        self.main = nn.Sequential(*patchgan_layers(in_channels, ndf, n_layers, norm))
 
     def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         return self.main(torch.cat([condition, images], dim=1))
-
-
-def patch_grid(image_size: int, n_layers: int = 3) -> int:
-    """Side of the PatchGAN's logit map for ``image_size`` inputs (30 for 256 with n_layers 3)."""
-    return image_size // 2**n_layers - 2
 
 
 def _flag(key: str, value: object) -> bool:
@@ -155,11 +126,6 @@ def _flag(key: str, value: object) -> bool:
     return bool(value)
 
 
-def _zero_conv_biases(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and module.bias is not None:
-        nn.init.zeros_(module.bias)
-
-
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     """``(UNetGenerator, PatchDiscriminator)`` from ``image_size``, ``input_channels``,
     ``channels``, ``ngf``, ``ndf``, ``norm``, ``dropout`` and ``n_layers``."""
@@ -167,11 +133,10 @@ def build(config: dict) -> tuple[nn.Module, nn.Module]:
     in_channels, out_channels = int(config["input_channels"]), int(config["channels"])
     norm, n_layers = str(config["norm"]), int(config["n_layers"])
     dropout = _flag("dropout", config["dropout"])
-    if n_layers >= 1 and patch_grid(size, n_layers) < 1:
-        raise ConfigError(f"a {n_layers}-layer PatchGAN leaves no patches of a {size}x{size} image; lower n_layers")
+    check_patches(size, n_layers)
     generator = UNetGenerator(in_channels, out_channels, size, int(config["ngf"]), norm, dropout)
     discriminator = PatchDiscriminator(in_channels + out_channels, int(config["ndf"]), n_layers, norm)
     for net in (generator, discriminator):
         net.apply(init_weights)
-        net.apply(_zero_conv_biases)
+        net.apply(zero_conv_biases)
     return generator, discriminator

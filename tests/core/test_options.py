@@ -40,10 +40,10 @@ def test_derived_key_sets() -> None:
     # The training keys a model's `training` and the user may set: the same set as before the
     # options were declared (loss is an option, but it picks the loss spec, so it is no key).
     assert TRAIN_KEYS == {
-        "dataset", "steps", "batch_size", "n_critic", "optimizer", "lr", "lr_d", "betas", "seed", "device", "log_every",
+        "dataset", "steps", "batch_size", "n_critic", "optimizer", "lr", "lr_d", "lr_decay", "betas", "seed", "device", "log_every",
         "sample_every", "checkpoint_every", "num_samples", "class_report_every", "eval_every", "class_report_samples",
         "content", "content_weight", "adversarial_weight", "pretrain_steps", "precision", "compile", "channels_last",
-        "ema", "sync_bn", "logger", "data_root", "download",
+        "ema", "sync_bn", "logger", "data_root", "download", "skip_bad_images",
     }
     assert RESUMABLE_KEYS == ("steps", "device")
     assert set(TRAIN_KEYWORDS) == {"model", "out", "resume", "progress", "config", "loss"} | TRAIN_KEYS

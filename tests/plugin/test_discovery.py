@@ -546,7 +546,7 @@ def test_unknown_task_is_refused() -> None:
         ArchitectureSpec(name="x", task="image", builder="a.b:c")
     with pytest.raises(ValueError, match="unknown task 'nosie'"):
         LossSpec(name="x", builder="a.b:c", tasks=("noise", "nosie"))
-    assert set(TASKS) == {"noise", "class", "paired", "superres"}
+    assert set(TASKS) == {"noise", "class", "paired", "superres", "unpaired"}
 
 
 def test_specs_are_frozen_and_their_mappings_immutable() -> None:
