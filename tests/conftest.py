@@ -14,6 +14,13 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from ganzoo.plugin import discovery as plugins
 
+# Under pytest-xdist (`-n auto`, as CI runs), the workers share the cores: each worker, and the
+# ganzoo subprocesses it starts, get an equal share of torch's CPU threads instead of all of
+# them each (oversubscribed, a 2-core box runs several times slower). Set before torch loads.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("OMP_NUM_THREADS", str(_share))
+
 # The fuzz tests (tests/hostile/test_fuzz.py) run the same examples on every machine: derandomized,
 # no deadline (a busy 2-core CI box is slow), no example database, and Hypothesis's caches in
 # the temp folder rather than a .hypothesis/ folder in the checkout.
