@@ -20,7 +20,9 @@ workers are separate processes; their peak (``ru_maxrss`` of the children) is sh
 
 Rates are medians of ``--repeats`` rounds, and the figure is printed beside the baseline
 measured in the same run, with their ratio. ``--train-steps N`` also runs the real CLI
-(``ganzoo run dcgan --dataset folder:PATH --image-size 128 --steps N``) and reports its peak RSS.
+(``ganzoo run dcgan --dataset folder:PATH --image-size 128 --steps N``) and reports its peak RSS,
+beside the same run on 512 of the same images held in memory: the model, its activations and
+torch are in both, so the difference is what the dataset costs.
 
     python benchmarks/decode_cache.py [--images 50000] [--workers 2] [--repeats 3] [--in-memory-mb MB]
 """
@@ -142,6 +144,20 @@ def measure(script: str, *args: object, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_peak_rss(source: Path, steps: int, out: Path, env: dict[str, str]) -> tuple[float, str, float, str]:
+    """``ganzoo run dcgan`` on ``source`` at 128 px: its peak RSS in MiB, exit code, seconds, stderr.
+    A wrapper process whose only child is the run: its children's ``ru_maxrss`` is the run's peak."""
+    wrapper = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
+    cmd = [sys.executable, "-c", wrapper, sys.executable, "-m", "ganzoo", "--threads", "1", "run", "dcgan", "--dataset",
+           f"folder:{source}", "--image-size", "128", "--steps", str(steps), "--no-progress", "--out", str(out)]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env})
+    took = time.perf_counter() - started
+    peak_kib, code = proc.stdout.split()[-2:]
+    return int(peak_kib) / 1024, code, took, proc.stderr
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=50_000, help="PNGs in the folder (default 50,000: 2.4 GB decoded)")
@@ -193,22 +209,23 @@ def main() -> int:
             {"figure": "steady images/s", "ganzoo": again["steady"], "baseline": base["steady"]},
             {"figure": "peak RSS MiB", "ganzoo": max(first["peak_rss"], again["peak_rss"]) / mib, "baseline": None}]
     if args.train_steps:
-        # a wrapper process whose only child is the run: its children's ru_maxrss is the run's peak RSS
-        wrapper = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-                   "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
-        cmd = [sys.executable, "-c", wrapper, sys.executable, "-m", "ganzoo", "--threads", "1", "run", "dcgan", "--dataset",
-               f"folder:{folder}", "--image-size", "128", "--steps", str(args.train_steps), "--no-progress",
-               "--out", str(home / "run")]
-        started = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env})
-        took = time.perf_counter() - started
-        peak_kib, code = proc.stdout.split()[-2:]
-        peak = int(peak_kib) / 1024
-        print(f"`ganzoo run dcgan --dataset folder:PATH --image-size 128 --steps {args.train_steps}` (cache already "
-              f"built): exit {code} in {took:.0f} s; its peak RSS {peak:,.0f} MiB")
-        if code != "0":
-            print(proc.stderr[-2000:])
-        rows.append({"figure": "ganzoo run peak RSS MiB", "ganzoo": peak, "baseline": None})
+        # The baseline: the same run on 512 of the same images, which sit in memory. What the
+        # model, its activations and torch take is in both; the difference is the data's.
+        small = folder.parent / f"{folder.name}-first512"
+        small.mkdir(exist_ok=True)
+        for path in sorted(folder.glob("*.png"))[:512]:
+            if not (small / path.name).exists():
+                (small / path.name).symlink_to(path)
+        peaks = {}
+        for label, source in (("the 512-image folder, in memory", small), ("the whole folder, cache built", folder)):
+            peaks[label], code, took, stderr = run_peak_rss(source, args.train_steps, home / f"run-{len(peaks)}", env)
+            print(f"`ganzoo run dcgan --dataset folder:PATH --image-size 128 --steps {args.train_steps}` on {label}: "
+                  f"exit {code} in {took:.0f} s; its peak RSS {peaks[label]:,.0f} MiB")
+            if code != "0":
+                print(stderr[-2000:])
+        whole, few = peaks["the whole folder, cache built"], peaks["the 512-image folder, in memory"]
+        print(f"the {first['decoded_bytes'] / gb:.2f} GB of decoded data add {whole - few:,.0f} MiB to the run's peak RSS")
+        rows.append({"figure": "ganzoo run peak RSS MiB", "ganzoo": whole, "baseline": few})
     _bench.write_summary(args.json, "decode_cache", rows, images=args.images, workers=args.workers)
     import shutil
 
