@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from ganzoo.plugin import discovery as plugins
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
     _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
     os.environ.setdefault("OMP_NUM_THREADS", str(_share))
+    # xdist's workers ignore SIGINT (SIG_IGN), and an ignored signal stays ignored across exec:
+    # the ganzoo subprocesses the Ctrl-C tests start would never see their Ctrl-C. Give the
+    # worker Python's own handler back, so its children start as a terminal's would.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The fuzz tests (tests/hostile/test_fuzz.py) run the same examples on every machine: derandomized,
 # no deadline (a busy 2-core CI box is slow), no example database, and Hypothesis's caches in

@@ -66,6 +66,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     per_label = report.classes.get("accuracy_per_label")
     if per_label:
         out.print("accuracy per label: " + "  ".join(f"{k} {v:.0%}" for k, v in per_label.items()))
+    codes = report.classes.get("codes")
+    if codes:
+        pairs = "  ".join(f"{k}->{c} {codes['per_code'][k]:.0%}" for k, c in codes["assignment"].items())
+        out.print(f"categorical code -> class (best one-to-one): {pairs}; accuracy {report.metrics['code_class_accuracy']:.3f}, "
+                  f"chance {codes['chance']:.2f}")
     if report.features == "digits":
         out.print("FD-digits/KID-digits use ganzoo's digits feature network: compare them with each other, "
                   "never with Inception FID.")

@@ -33,6 +33,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--nrow", type=positive_int, help="images per row (default: square; a class model's default is one column per class)")
     p.add_argument("--labels", metavar="CLASSES",
                    help="class-conditional models: one row of -n images per class, e.g. 0-9, 1,3,7 or class names")
+    p.add_argument("--codes", action="store_true",
+                   help="models with latent codes (infogan): one row per categorical value, a continuous code swept "
+                        "from -2 to 2 along the columns (--nrow of them, default 10)")
+    p.add_argument("--sweep", type=int, default=0, metavar="INDEX",
+                   help="with --codes, the continuous code swept along the columns (default 0)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_sample)
 
@@ -51,7 +56,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise GanzooError("--direction goes with --input (the images to translate)")
     if model.is_image_to_image:
         raise GanzooError(f"model {card.model!r} turns images into images; give them with --input IMAGE_OR_FOLDER")
-    if args.labels is not None:
+    if args.codes:
+        if args.labels is not None:
+            raise GanzooError("--codes lays the grid out by latent code; leave out --labels")
+        columns = args.nrow or 10
+        images = model.sample_codes(columns, seed=args.seed, code=args.sweep)
+        _save_exclusively(save_grid, images, args.output, args.force, nrow=columns)
+        codes = model.codes
+        swept = f"continuous code {args.sweep} from -2 to 2" if codes.continuous else "the noise"
+        what = f"{codes.categories} rows (categorical code values) x {columns} columns ({swept})"
+    elif args.sweep:
+        raise GanzooError("--sweep goes with --codes")
+    elif args.labels is not None:
         # One row per requested class, n images each; every row uses the same noise (the same
         # seed), so a column shows one style drawn in every class.
         classes = model.class_indices(_label_tokens(args.labels, model.class_names))

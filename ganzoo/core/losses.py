@@ -7,10 +7,13 @@ methods, so the trainer has no per-loss branches.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from ganzoo.core.tasks import TaskAdapter
 
 
 class Loss:
@@ -25,6 +28,12 @@ class Loss:
     #: Wasserstein, hinge, least squares) as raw scores.
     scores_are_logits: bool = False
 
+    #: Losses that train an auxiliary head of the discriminator (InfoGAN's Q recovering the latent
+    #: codes) need what this step's fakes were made from: set this to get the generator's input
+    #: ``latent`` (the noise, codes included; None for tasks without noise) and the batch's
+    #: ``condition`` as keyword arguments of :meth:`discriminator_loss` and :meth:`generator_loss`.
+    uses_inputs: bool = False
+
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         """The loss the discriminator (critic) minimises on one batch."""
         raise NotImplementedError
@@ -32,6 +41,15 @@ class Loss:
     def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         """The loss the generator minimises on one batch (``real_scores``: see above)."""
         raise NotImplementedError
+
+    def prepare(self, task: TaskAdapter) -> None:
+        """Called once before training with the run's task adapter, so a loss can read what it
+        needs of the task (the layout of its latent codes) or refuse it with a ``ConfigError``."""
+
+    def adversarial_scores(self, scores: torch.Tensor) -> torch.Tensor:
+        """The part of the discriminator's outputs that says real or fake: all of it, unless its
+        auxiliary head's outputs ride along as extra columns. Runs histogram these."""
+        return scores
 
     def discriminator_penalty(
         self, critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor

@@ -20,6 +20,7 @@ from ganzoo.core.settings import check_setting, image_size_problem
 from ganzoo.errors import ConfigError, NonFiniteWeights, PluginError, WeightsError
 from ganzoo.plugin.registry import Registry
 from ganzoo.plugin.calls import blame, plugin_function
+from ganzoo.core.latent_codes import LatentCodes
 from ganzoo.core.tasks import adapter_for
 from ganzoo.plugin.specs import TASKS
 from ganzoo.io.weights import physical_memory  # noqa: F401  (re-exported: its home before ganzoo.io.weights)
@@ -273,8 +274,6 @@ class GanModel(nn.Module):
             )
         if n < 1:
             raise ConfigError(f"the number of samples must be at least 1, got {n}")
-        if seed is not None and not -(2**63) <= seed < 2**64:
-            raise ConfigError(f"a seed must be a whole number from {-(2**63)} to {2**64 - 1}, got {seed}")
         device = self.device
         if labels is not None:
             indices = self.class_indices(labels)
@@ -283,10 +282,39 @@ class GanModel(nn.Module):
             labels = torch.tensor(indices * (n if len(indices) == 1 else 1), dtype=torch.int64, device=device)
         else:
             labels = self.task.sample_labels(n, device)
-        rng = torch.Generator(device=device)
-        rng.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, ()).item()))
-        z = self.task.noise(n, device, rng)
+        z = self.task.noise(n, device, self._random(seed))
         return self.task.generate_eval(self.generator, z, labels, batch_size).clamp_(-1, 1)
+
+    def _random(self, seed: int | None) -> torch.Generator:
+        """A random stream on the model's device from ``seed`` (None: a fresh one)."""
+        if seed is not None and not -(2**63) <= seed < 2**64:
+            raise ConfigError(f"a seed must be a whole number from {-(2**63)} to {2**64 - 1}, got {seed}")
+        rng = torch.Generator(device=self.device)
+        rng.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, ()).item()))
+        return rng
+
+    @property
+    def codes(self) -> LatentCodes | None:
+        """The layout of the latent codes the generator reads besides its noise (InfoGAN), or None."""
+        return getattr(self.task, "codes", None)
+
+    @torch.no_grad()
+    def sample_codes(self, columns: int = 10, seed: int | None = None, code: int = 0, span: float = 2.0) -> torch.Tensor:
+        """A grid showing what the latent codes do (InfoGAN): one row per value of the categorical
+        code, ``columns`` images per row (row-major, ``categorical_code * columns`` images). Along a
+        row continuous code ``code`` sweeps from ``-span`` to ``span`` (the paper's figures go past the
+        training range [-1, 1]) with the other continuous codes at 0 and one noise vector for the
+        whole grid; a model without continuous codes shows ``columns`` noise vectors instead."""
+        if self.generator is None:
+            raise WeightsError("this model holds only a discriminator; load generator weights to sample")
+        codes = self.codes
+        if codes is None or not codes.categories:
+            raise ConfigError(f"model {self.card.model!r} has no categorical latent code to lay out by rows; codes "
+                              "grids are for models with latent codes such as infogan")
+        rng = self._random(seed)
+        noise = torch.randn(1 if codes.continuous else columns, codes.nz, device=self.device, generator=rng)
+        latent = codes.sweep(noise, columns, code, span)
+        return self.task.generate_eval(self.generator, latent, None).clamp_(-1, 1)
 
     @property
     def is_image_to_image(self) -> bool:

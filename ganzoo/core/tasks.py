@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from ganzoo.core.latent_codes import LatentCodes
+
 
 #: The ways an image-to-image model can translate: ``model.transform(x, direction=...)``.
 DIRECTIONS = ("AtoB", "BtoA")
@@ -142,10 +144,26 @@ class TaskAdapter:
 
 
 class NoiseTask(TaskAdapter):
-    """noise -> image: ``G(z)`` and ``D(x)``."""
+    """noise -> image: ``G(z)`` and ``D(x)``. An architecture that declares latent codes
+    (``categorical_code``, ``continuous_codes``: InfoGAN) gets them drawn after the noise
+    (:mod:`ganzoo.core.latent_codes`); :attr:`codes` is their layout (None: plain noise)."""
 
     name = "noise"
     needs_labels = False
+
+    def __init__(self, nz: int, num_classes: int = 0, codes: LatentCodes | None = None) -> None:
+        super().__init__(nz, num_classes)
+        self.codes = codes
+
+    @classmethod
+    def from_config(cls, config: dict) -> NoiseTask:
+        from ganzoo.core.latent_codes import LatentCodes
+
+        return cls(int(config.get("nz", 0)), int(config.get("num_classes", 0)), LatentCodes.from_config(config))
+
+    def noise(self, n: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
+        z = super().noise(n, device, generator)
+        return z if self.codes is None else self.codes.append(z, generator)
 
     def generate(self, net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         return net(z)

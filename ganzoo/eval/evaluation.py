@@ -27,6 +27,7 @@ from ganzoo.data.datasets import ImageDataset, as_float, load_dataset
 from ganzoo.data.splits import subset
 from ganzoo.errors import ConfigError
 from ganzoo.eval import metric_names as names
+from ganzoo.eval.code_classes import code_class_match
 from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, conditional_accuracy
 from ganzoo.eval.digits_features import digits_split
 from ganzoo.eval.whole_images import score_whole_images
@@ -184,8 +185,16 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
         return images, labels
 
     metrics, classes = evaluator.score(generate)
+    floor = evaluator.floor
+    if model.codes is not None and model.codes.categories and evaluator.judge is not None:
+        # A categorical latent code learnt without labels (InfoGAN): does each value draw one class? Beside it, the
+        # judge's accuracy on real held-out images, i.e. the same figure for the true labels.
+        match = code_class_match(model, evaluator.judge, seed=seed)
+        metrics["code_class_accuracy"] = match.accuracy
+        floor = {**floor, "code_class_accuracy": evaluator.judge.accuracy}
+        classes["codes"] = match.to_dict()
     return EvalReport(card.model, card.task, name, evaluator.space, evaluator.samples, evaluator.reference, metrics,
-                      evaluator.floor, "real held-out vs real train", classes, card.step)
+                      floor, "real held-out vs real train", classes, card.step)
 
 
 @torch.no_grad()

@@ -31,6 +31,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("cond_accuracy", "conditional accuracy", True),
     Metric("label_diversity", "per-label diversity", True),
     Metric("label_diversity_min", "least diverse label", True),
+    Metric("code_class_accuracy", "code-class match (best 1:1)", True),
     Metric("psnr", "PSNR (dB)", True),
     Metric("ssim", "SSIM", True),
     Metric("l1", "L1", False),

@@ -166,6 +166,7 @@ class Trainer:
             self.loss: Loss = plugin_function(loss_spec, passes=(TypeError, ValueError))(**cfg.loss_config)
         except (TypeError, ValueError) as exc:  # a setting the loss does not take, or rejects
             raise ConfigError(f"loss {cfg.loss!r}: {exc}") from exc
+        self.loss.prepare(self.task)
         self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
         self.scaler_g, self.scaler_d = self.speed.grad_scaler(), self.speed.grad_scaler()  # fp16 only
@@ -256,15 +257,20 @@ class Trainer:
         scaler.step(optimizer)
         scaler.update()
 
-    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+    def loss_inputs(self, latent: torch.Tensor | None, condition: torch.Tensor | None) -> dict[str, Any]:
+        """What the fakes were made from, for a loss that asks (:attr:`Loss.uses_inputs`)."""
+        return {"latent": latent, "condition": condition} if self.loss.uses_inputs else {}
+
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None,
+                           latent: torch.Tensor | None = None) -> torch.Tensor:
         def critic(images: torch.Tensor) -> torch.Tensor:
             return self.task.score(self.discriminator, images, condition)
 
         with self.speed.autocast():
             real_scores, fake_scores = critic(real), critic(fake)
-            loss = self.loss.discriminator_loss(real_scores, fake_scores)
+            loss = self.loss.discriminator_loss(real_scores, fake_scores, **self.loss_inputs(latent, condition))
             if self.keep_scores:
-                self.kept_scores = real_scores.detach(), fake_scores.detach()
+                self.kept_scores = tuple(self.loss.adversarial_scores(s).detach() for s in (real_scores, fake_scores))
             with self.speed.penalty():  # eager, and fp32 under fp16: see ganzoo.training.speed
                 penalty = self.loss.discriminator_penalty(critic, real.float(), fake.float())
             if penalty is not None:
@@ -273,13 +279,15 @@ class Trainer:
         self.loss.after_discriminator_step(self.discriminator)
         return loss.detach().float()
 
-    def generator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+    def generator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None,
+                       latent: torch.Tensor | None = None) -> torch.Tensor:
         with self.speed.autocast():
             real_scores = None
             if self.loss.generator_uses_real_scores:
                 with torch.no_grad():
                     real_scores = self.task.score(self.discriminator, real, condition)
-            adversarial = self.loss.generator_loss(self.task.score(self.discriminator, fake, condition), real_scores)
+            adversarial = self.loss.generator_loss(self.task.score(self.discriminator, fake, condition), real_scores,
+                                                   **self.loss_inputs(latent, condition))
             loss = self.config.adversarial_weight * adversarial
             penalty = self.loss.generator_penalty(lambda images: self.task.fakes(self.generator, None, images), real, fake)
             if penalty is not None:
@@ -315,8 +323,8 @@ class Trainer:
             z = self.task.noise(len(real), self.device)
             with torch.set_grad_enabled(i == n_critic - 1), self.speed.autocast():  # only the last fakes feed the generator step
                 fake = self.task.fakes(self.generator, z, condition)
-            d_loss = self.discriminator_step(real, self.task.discriminator_fakes(fake.detach()), condition)
-        g_loss = self.generator_step(real, fake, condition)
+            d_loss = self.discriminator_step(real, self.task.discriminator_fakes(fake.detach()), condition, z)
+        g_loss = self.generator_step(real, fake, condition, z)
         self.step += 1
         return d_loss, g_loss
 
