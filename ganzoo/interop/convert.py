@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -60,6 +61,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path} is not a file" if path.exists() else f"{path} does not exist")
     if path.suffix == ".safetensors":
         return weights.read_tensors(path)
+    if not _looks_like_torch_save(path):
+        raise WeightsError(f"{path} is not a PyTorch checkpoint (neither torch.save's zip archive nor a pickle); "
+                           f"ganzoo convert reads .pth/.pt files saved by torch.save, or .safetensors")
     try:
         with warnings.catch_warnings():  # torch warns about pickle protocols before refusing: the one line says it
             warnings.simplefilter("ignore")
@@ -79,6 +83,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if all(key.startswith("module.") for key in state):
         state = {key[len("module."):]: value for key, value in state.items()}
     return state
+
+
+def _looks_like_torch_save(path: Path) -> bool:
+    """torch.save writes a zip archive (since 1.6) or, in the legacy format, a pickle of protocol
+    2 or more (first byte 0x80): anything else is some other file, not a refused checkpoint."""
+    if zipfile.is_zipfile(path):
+        return True
+    with open(path, "rb") as f:
+        return f.read(1) == b"\x80"
 
 
 def _why_unreadable(exc: Exception) -> str:

@@ -144,6 +144,14 @@ def test_a_plain_pickle_is_refused_in_one_line_without_torch_warnings(tmp_path: 
     assert not (tmp_path / "out.safetensors").exists()
 
 
+def test_a_file_that_is_no_checkpoint_at_all_says_so_in_one_line(tmp_path: Path) -> None:
+    """A text file handed to convert is not a "refused" checkpoint: the line says what it is not."""
+    (tmp_path / "notes.pth").write_text("G: 64 filters\n")
+    line = one_error_line(run_cli("convert", str(tmp_path / "notes.pth"), "-o", str(tmp_path / "out.safetensors")))
+    assert "is not a PyTorch checkpoint" in line and "runs code" not in line
+    assert not (tmp_path / "out.safetensors").exists()
+
+
 def test_an_unknown_layout_lists_the_known_formats_and_format_forces_one(tmp_path: Path) -> None:
     torch.save({"encoder.weight": torch.zeros(3, 3)}, tmp_path / "other.pth")
     with pytest.raises(WeightsError, match="unknown checkpoint layout") as info:
