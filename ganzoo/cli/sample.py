@@ -36,10 +36,24 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--codes", action="store_true",
                    help="models with latent codes (infogan): one row per categorical value, a continuous code swept "
                         "from -2 to 2 along the columns (--nrow of them, default 10)")
-    p.add_argument("--sweep", type=int, default=0, metavar="INDEX",
-                   help="with --codes, the continuous code swept along the columns (default 0)")
+    p.add_argument("--sweep", type=_sweep, default=None, metavar="INDEX|noise",
+                   help="with --codes, the continuous code swept along the columns (default 0), or 'noise': "
+                        "one noise vector per column, continuous codes at 0")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_sample)
+
+
+def _sweep(text: str) -> int | str:
+    """``--sweep``: a continuous code's index, or ``noise``."""
+    if text == "noise":
+        return text
+    try:
+        index = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a continuous code's index (0, 1, ...) or 'noise', got {text!r}") from None
+    if index < 0:
+        raise argparse.ArgumentTypeError(f"a continuous code's index is 0 or more, got {index}")
+    return index
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -60,12 +74,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
         if args.labels is not None:
             raise GanzooError("--codes lays the grid out by latent code; leave out --labels")
         columns = args.nrow or 10
-        images = model.sample_codes(columns, seed=args.seed, code=args.sweep)
+        code = 0 if args.sweep is None else args.sweep
+        images = model.sample_codes(columns, seed=args.seed, code=None if code == "noise" else code)
         _save_exclusively(save_grid, images, args.output, args.force, nrow=columns)
         codes = model.codes
-        swept = f"continuous code {args.sweep} from -2 to 2" if codes.continuous else "the noise"
+        swept = f"continuous code {code} from -2 to 2" if codes.continuous and code != "noise" else "the noise"
         what = f"{codes.categories} rows (categorical code values) x {columns} columns ({swept})"
-    elif args.sweep:
+    elif args.sweep is not None:
         raise GanzooError("--sweep goes with --codes")
     elif args.labels is not None:
         # One row per requested class, n images each; every row uses the same noise (the same

@@ -79,22 +79,23 @@ class LatentCodes:
         out[:, self.nz : self.nz + self.categories] = self.one_hot(index, latent.dtype)
         return out
 
-    def sweep(self, z: torch.Tensor, columns: int, code: int = 0, span: float = 2.0) -> torch.Tensor:
+    def sweep(self, z: torch.Tensor, columns: int, code: int | None = 0, span: float = 2.0) -> torch.Tensor:
         """The latent of a codes grid: one row per categorical value, ``columns`` per row; along a
-        row continuous code ``code`` goes from ``-span`` to ``span`` (the others stay 0), or,
-        without continuous codes, the noise changes. ``z``: ``columns`` noise vectors (1 x nz is
-        repeated); the paper's figures sweep past the training range [-1, 1] to [-2, 2]."""
+        row continuous code ``code`` goes from ``-span`` to ``span`` (the others stay 0), or, with
+        ``code=None`` or without continuous codes, the noise changes (continuous codes at 0).
+        ``z``: ``columns`` noise vectors (1 x nz is repeated); the paper's figures sweep past the
+        training range [-1, 1] to [-2, 2]."""
         import torch
 
         self._require_categories()
         if columns < 1:
             raise ConfigError(f"a codes grid needs at least 1 column, got {columns}")
-        if self.continuous and not 0 <= code < self.continuous:
+        if code is not None and self.continuous and not 0 <= code < self.continuous:
             raise ConfigError(f"continuous code {code} does not exist; this model has {self.continuous} "
                               f"(0-{self.continuous - 1})")
         z = z.expand(columns, -1) if len(z) == 1 else z[:columns]
         cont = torch.zeros(columns, self.continuous, device=z.device, dtype=z.dtype)
-        if self.continuous:
+        if self.continuous and code is not None:
             cont[:, code] = torch.linspace(-span, span, columns, device=z.device, dtype=z.dtype)
         row = torch.cat([z, torch.zeros(columns, self.categories, device=z.device, dtype=z.dtype), cont], dim=1)
         return torch.cat([self.with_category(row, k) for k in range(self.categories)])

@@ -299,12 +299,14 @@ class GanModel(nn.Module):
         return getattr(self.task, "codes", None)
 
     @torch.no_grad()
-    def sample_codes(self, columns: int = 10, seed: int | None = None, code: int = 0, span: float = 2.0) -> torch.Tensor:
+    def sample_codes(self, columns: int = 10, seed: int | None = None, code: int | None = 0,
+                     span: float = 2.0) -> torch.Tensor:
         """A grid showing what the latent codes do (InfoGAN): one row per value of the categorical
         code, ``columns`` images per row (row-major, ``categorical_code * columns`` images). Along a
         row continuous code ``code`` sweeps from ``-span`` to ``span`` (the paper's figures go past the
         training range [-1, 1]) with the other continuous codes at 0 and one noise vector for the
-        whole grid; a model without continuous codes shows ``columns`` noise vectors instead."""
+        whole grid; with ``code=None`` (or a model without continuous codes) each column has its
+        own noise vector instead, the same in every row, so a column shows one style in every value."""
         if self.generator is None:
             raise WeightsError("this model holds only a discriminator; load generator weights to sample")
         codes = self.codes
@@ -312,7 +314,8 @@ class GanModel(nn.Module):
             raise ConfigError(f"model {self.card.model!r} has no categorical latent code to lay out by rows; codes "
                               "grids are for models with latent codes such as infogan")
         rng = self._random(seed)
-        noise = torch.randn(1 if codes.continuous else columns, codes.nz, device=self.device, generator=rng)
+        noise = torch.randn(1 if codes.continuous and code is not None else columns, codes.nz, device=self.device,
+                            generator=rng)
         latent = codes.sweep(noise, columns, code, span)
         return self.task.generate_eval(self.generator, latent, None).clamp_(-1, 1)
 

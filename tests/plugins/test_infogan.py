@@ -73,6 +73,15 @@ def test_sweep_lays_out_one_row_per_value_and_moves_one_continuous_code():
         CODES.sweep(z, 5, code=2)
 
 
+def test_sweeping_the_noise_gives_each_column_its_own_noise_in_every_row_and_codes_at_zero():
+    z = torch.randn(3, 5)
+    latent = CODES.sweep(z, columns=3, code=None)
+    category, cont = CODES.split(latent)
+    assert category.tolist() == [k for k in range(4) for _ in range(3)]
+    assert (cont == 0).all()
+    assert all(torch.equal(latent[3 * k : 3 * k + 3, :5], z) for k in range(4))
+
+
 # ---------------------------------------------------------------- nets
 def test_discriminator_returns_the_logit_then_q_outputs_from_one_body():
     model = ganzoo.create("infogan", image_size=32, channels=1, ngf=8, ndf=8, q_hidden=16)
@@ -184,6 +193,12 @@ def test_cli_trains_loads_samples_codes_and_evaluates(tmp_path):
     assert "10 rows (categorical code values) x 7 columns (continuous code 1 from -2 to 2)" in proc.stdout
     with Image.open(out) as picture:  # save_grid's 2-pixel padding around 16-pixel tiles
         assert picture.size == (7 * 18 + 2, 10 * 18 + 2)
+    proc = run_cli("sample", str(run), "--codes", "--sweep", "noise", "-o", str(tmp_path / "noise.png"), cwd=tmp_path,
+                   check=True)
+    assert "10 rows (categorical code values) x 10 columns (the noise)" in proc.stdout
+    bad = run_cli("sample", str(run), "--codes", "--sweep", "width", "-o", str(tmp_path / "bad.png"), cwd=tmp_path)
+    assert bad.returncode == 2 and "expected a continuous code's index (0, 1, ...) or 'noise'" in bad.stderr
+    assert not (tmp_path / "bad.png").exists()
 
     report = json.loads(run_cli("eval", str(run), "--json", "-n", "50", cwd=tmp_path, check=True).stdout)
     assert 0.0 <= report["metrics"]["code_class_accuracy"] <= 1.0
