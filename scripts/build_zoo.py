@@ -87,6 +87,8 @@ def draw_sample(model: ganzoo.GanModel, path: Path, dataset_images: torch.Tensor
         outputs = model.transform(inputs)
         rows = model.task.comparison(inputs, outputs, targets)
         save_grid(rows, path, nrow=len(rows) // len(outputs))
+    elif model.codes is not None and model.codes.categories:  # a row per code value, a column per noise vector
+        save_grid(model.sample_codes(10, seed=0, code=None), path, nrow=10)
     elif model.num_classes:
         images = torch.cat([model.sample(8, seed=0, labels=i) for i in range(model.num_classes)])
         save_grid(images, path, nrow=8)
@@ -123,6 +125,8 @@ def readme_table(entries: list[dict]) -> str:
             text = f"FD-digits {m['fd_digits']:.2f} (floor {m['floor_fd_digits']:.2f}), precision {m['precision']:.2f} / recall {m['recall']:.2f}"
             if "cond_accuracy" in m:
                 text += f", label accuracy {m['cond_accuracy']:.0%}"
+            if "code_class_accuracy" in m:
+                text += f", code-class match {m['code_class_accuracy']:.2f} (chance 0.10)"
             return text
         text = f"PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}"
         base = "identity" if "l1" in m else "bicubic"

@@ -1,4 +1,4 @@
-"""Building blocks of class-conditional DCGAN-style nets: conditional batch norm.
+"""Building blocks of class-conditional DCGAN-style nets: the conditional generators, per-label std.
 
 Conditional batch norm (de Vries et al., arXiv 1707.00683; Dumoulin et al., arXiv 1610.07629;
 the generators of Miyato and Koyama's projection cGAN, arXiv 1802.05637, and BigGAN) brings
@@ -10,8 +10,11 @@ every image of a label drawn alike).
 
 :class:`ConditionalGenerator` is DCGAN's generator (the layout of
 :func:`ganzoo.core.dcgan_layers.generator_layers`) with every ``BatchNorm2d`` made
-conditional. Imports torch: import it from a plugin's ``nets`` module, never from its
-top-level module.
+conditional; :class:`ConcatGenerator` feeds a label embedding beside ``z`` instead, and
+:func:`conditional_generator` builds either from an architecture config (``g_condition``), so
+every class-conditional architecture (``cgan``, ``acgan``) draws from the same generators with
+the same parameter names. Imports torch: import it from a plugin's ``nets`` module, never from
+its top-level module.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganzoo.core.dcgan_layers import stages
+from ganzoo.core.dcgan_layers import generator_layers, init_weights, stages
+
+#: How a conditional generator takes its label (``g_condition``): concatenated to ``z``, or by conditional batch norm.
+G_CONDITIONS = ("concat", "batchnorm")
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -74,6 +80,46 @@ class ConditionalGenerator(nn.Module):
         for up, norm in zip(self.ups, self.norms):
             h = torch.relu(norm(up(h), code))
         return torch.tanh(self.out(h))
+
+
+class ConcatGenerator(nn.Module):
+    """``G(z, y)``: a learned embedding of the label (``embed_dim`` numbers) concatenated to ``z``,
+    then DCGAN's generator on the ``nz + embed_dim`` inputs, as Mirza and Osindero (arXiv
+    1411.1784) feed ``y`` to the generator's first layer."""
+
+    def __init__(self, nz: int = 100, ngf: int = 64, channels: int = 3, image_size: int = 64, num_classes: int = 10,
+                 embed_dim: int = 20) -> None:
+        super().__init__()
+        self.nz = nz
+        self.embed = nn.Embedding(num_classes, embed_dim)
+        self.main = nn.Sequential(*generator_layers(nz + embed_dim, ngf, channels, image_size))
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        h = torch.cat((z.reshape(z.shape[0], self.nz), self.embed(labels)), dim=1)
+        return self.main(h[:, :, None, None])
+
+
+def conditional_generator(config: dict) -> nn.Module:
+    """The initialised class-conditional generator that ``config`` asks for (``g_condition``:
+    ``concat``, the default for files written before the setting existed, or ``batchnorm``)."""
+    size, channels, classes = int(config["image_size"]), int(config["channels"]), int(config["num_classes"])
+    if classes < 1:
+        raise ValueError(f"num_classes must be at least 1, got {classes}; train on a labelled dataset")
+    condition = config.get("g_condition", "concat")
+    if condition not in G_CONDITIONS:
+        raise ValueError(f"unknown g_condition {condition!r}; use one of {', '.join(G_CONDITIONS)}")
+    generator: nn.Module
+    if condition == "batchnorm":
+        generator = ConditionalGenerator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
+        for module in generator.modules():  # its batch norms have no affine weights; their maps keep PyTorch's init
+            if isinstance(module, nn.ConvTranspose2d):
+                init_weights(module)
+    else:
+        generator = ConcatGenerator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
+        generator.apply(init_weights)
+    # The label embedding: N(0, 1), like the z it sits beside (or, with conditional batch norm, is mapped from).
+    nn.init.normal_(generator.embed.weight, 0.0, 1.0)
+    return generator
 
 
 class LabelStdDev(nn.Module):

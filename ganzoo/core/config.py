@@ -92,13 +92,16 @@ class TrainConfig:
         "own: the run's weights do not change); 0: never", minimum=0, metavar="N")
     class_report_samples: int = option(1000, help="samples each class report sorts", minimum=1, maximum=10**5,
                                        flag=False, metavar="N")
-    content: str = option("", help="content term added to the generator loss: l1, mse or vgg (image-to-image "
-                          "models)", metavar="TERM", shown_default="the model's")
+    content: str = option("", help="content term added to the generator loss: l1, mse, vgg, vgg-pre or a weighted "
+                          "sum such as vgg-pre+0.01*l1 (image-to-image models)", metavar="TERM",
+                          shown_default="the model's")
     content_weight: float = option(1.0, help="weight of the content term", minimum=0, flag=False, metavar="W")
     adversarial_weight: float = option(1.0, help="weight of the adversarial term (SRGAN: 1e-3)", minimum=0,
                                        flag=False, metavar="W")
     pretrain_steps: int = option(0, help="generator-only steps on the content term before adversarial training "
                                  "(SRResNet)", minimum=0, metavar="N")
+    pretrain_content: str = option("", help="the content term of the pre-training steps (ESRGAN: l1)", metavar="TERM",
+                                   shown_default="`--content`")
     precision: str = option("fp32", help="number format of the forward passes: fp32, bf16 or fp16 (autocast; fp16 "
                             "adds loss scaling)", choices=PRECISIONS)
     compile: bool = option(False, help="torch.compile both nets (slow start, faster steps)")
@@ -165,7 +168,7 @@ class TrainConfig:
         """Each option's declared check, then the checks that involve more than one field."""
         for name, declared in OPTIONS.items():
             declared.check(getattr(self, name))
-        if self.pretrain_steps and not self.content:
+        if self.pretrain_steps and not (self.pretrain_content or self.content):
             raise ConfigError("pretrain-steps trains the generator on its content term alone; name one with --content")
         if not isinstance(self.world_size, int) or isinstance(self.world_size, bool) or self.world_size < 1:
             raise ConfigError(f"world_size must be a whole number >= 1, got {self.world_size!r}")
@@ -243,6 +246,13 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     return config
 
 
+def _generator_only(model: ModelSpec) -> bool:
+    """A model whose every default step is pre-training (``srresnet``, ``esrgan-psnr``): no
+    adversarial stage, whatever ``--steps`` says."""
+    steps = model.training.get("pretrain_steps")
+    return bool(steps) and steps == model.training.get("steps")
+
+
 def _resolve(registry: Registry, model: ModelSpec | str, overrides: Mapping[str, Any] | None) -> TrainConfig:
     """:func:`resolve_config` without the one check that builds nets (torch-free)."""
     model = registry.model(model) if isinstance(model, str) else model
@@ -279,6 +289,8 @@ def _resolve(registry: Registry, model: ModelSpec | str, overrides: Mapping[str,
         else:
             known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config) | CONTENT_KEYS)
             raise ConfigError(f"unknown setting {key!r} for model {model.name!r}{suggest(key, known)}")
+    if _generator_only(model) and "steps" in overrides and "pretrain_steps" not in overrides:
+        train["pretrain_steps"] = train["steps"]  # srresnet --steps 1500 stays PSNR-oriented: no adversarial tail
     dataset = registry.dataset(train.get("dataset", model.dataset))  # an unknown one: now, with a did-you-mean
     if "image_size" not in model.architecture_config and "image_size" not in overrides:
         preferred = dataset.image_size

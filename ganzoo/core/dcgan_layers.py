@@ -7,6 +7,10 @@ A third-party architecture may use them too. Imports torch: import it from a plu
 
 The layout is pytorch/examples' ``dcgan/main.py`` at 64x64; other sizes add or drop one
 stride-2 stage per factor of two, and the 4x4 stage keeps ``ngf * size / 8`` channels.
+
+``d_norm=spectral`` (Miyato et al., arXiv 1802.05957) uses no normalisation layer and wraps
+every discriminator convolution, the logit's included, with spectral norm
+(:mod:`ganzoo.core.spectral`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import math
 import torch
 from torch import nn
 
-#: The discriminator normalisations ``d_norm`` can name.
-NORMS = ("batch", "layer", "none")
+from ganzoo.core.spectral import apply_spectral_norm, raw_weight, restart_power_iteration
+
+#: The discriminator normalisations ``d_norm`` can name: the one list their check reads.
+NORMS = ("batch", "layer", "none", "spectral")
 
 
 def stages(image_size: int) -> int:
@@ -28,16 +34,27 @@ def stages(image_size: int) -> int:
     return count
 
 
+def check_norm(kind: str) -> str:
+    """``kind`` if :data:`NORMS` holds it; a one-line ``ValueError`` listing them otherwise."""
+    if kind not in NORMS:
+        raise ValueError(f"unknown d_norm {kind!r}; use one of {', '.join(NORMS)}")
+    return kind
+
+
 def norm_layer(kind: str, channels: int) -> nn.Module:
     """``batch`` (BatchNorm2d), ``layer`` (GroupNorm with one group: over C, H, W per sample, as
-    WGAN-GP's critic advises) or ``none``."""
-    if kind == "batch":
+    WGAN-GP's critic advises), ``none`` or ``spectral`` (no layer: the convolutions are wrapped)."""
+    if check_norm(kind) == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "layer":
         return nn.GroupNorm(1, channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"unknown d_norm {kind!r}; use one of {', '.join(NORMS)}")
+    return nn.Identity()
+
+
+def discriminator_conv(norm: str, *args, **kwargs) -> nn.Conv2d:
+    """``nn.Conv2d(*args, **kwargs)``, spectrally normalised when ``norm`` is ``spectral``."""
+    conv = nn.Conv2d(*args, **kwargs)
+    return apply_spectral_norm(conv) if check_norm(norm) == "spectral" else conv
 
 
 def generator_layers(nz: int, ngf: int, channels: int, image_size: int) -> list[nn.Module]:
@@ -54,10 +71,11 @@ def generator_layers(nz: int, ngf: int, channels: int, image_size: int) -> list[
 def discriminator_layers(ndf: int, channels: int, image_size: int, norm: str = "batch") -> tuple[list[nn.Module], int]:
     """A DCGAN discriminator body without its last 4x4 convolution: ``(N, channels, S, S)`` ->
     ``(N, width, 4, 4)`` features. Returns the layers and ``width``."""
-    layers: list[nn.Module] = [nn.Conv2d(channels, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+    layers: list[nn.Module] = [discriminator_conv(norm, channels, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
     width = ndf
     for _ in range(stages(image_size) - 1):
-        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), norm_layer(norm, width * 2), nn.LeakyReLU(0.2, inplace=True)]
+        layers += [discriminator_conv(norm, width, width * 2, 4, 2, 1, bias=False), norm_layer(norm, width * 2),
+                   nn.LeakyReLU(0.2, inplace=True)]
         width *= 2
     return layers, width
 
@@ -93,9 +111,10 @@ class MinibatchStdDev(nn.Module):
         return f"group_size={self.group_size}"
 
 
-def logit_layer(width: int) -> nn.Conv2d:
-    """DCGAN's last discriminator layer: ``(N, width, 4, 4)`` -> ``(N, 1, 1, 1)``, no sigmoid."""
-    return nn.Conv2d(width, 1, 4, 1, 0, bias=False)
+def logit_layer(width: int, norm: str = "batch") -> nn.Conv2d:
+    """DCGAN's last discriminator layer: ``(N, width, 4, 4)`` -> ``(N, 1, 1, 1)``, no sigmoid;
+    spectrally normalised when the body's ``norm`` is ``spectral``."""
+    return discriminator_conv(norm, width, 1, 4, 1, 0, bias=False)
 
 
 def init_weights(module: nn.Module) -> None:
@@ -105,7 +124,8 @@ def init_weights(module: nn.Module) -> None:
     to their owner.
     """
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.normal_(raw_weight(module), 0.0, 0.02)  # a spectrally normalised layer's raw weight
+        restart_power_iteration(module)
     elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)

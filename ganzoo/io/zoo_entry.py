@@ -23,7 +23,8 @@ from ganzoo.io.atomic import write_text
 #: Metrics an entry records (and ``ganzoo list --pretrained`` shows), per task: the headline of
 #: ``ganzoo eval``'s report; the rest stays in the report.
 RECORDED = {
-    "noise": ("fd_digits", "kid_digits", "precision", "recall", "classes_covered", "class_share_min"),
+    "noise": ("fd_digits", "kid_digits", "precision", "recall", "classes_covered", "class_share_min",
+              "code_class_accuracy"),
     "class": ("fd_digits", "kid_digits", "precision", "recall", "classes_covered", "class_share_min", "cond_accuracy",
               "label_diversity"),
     "paired": ("psnr", "ssim", "l1", "worst_margin_psnr", "worst_margin_ssim", "worst_margin_l1"),

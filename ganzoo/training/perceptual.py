@@ -5,6 +5,11 @@
 feature map of the j-th convolution, after its ReLU, before the i-th max pooling: the layer
 ``"conv{i}_{j}"`` here, ``conv5_4`` for SRGAN's VGG54 loss and ``conv2_2`` for VGG22.
 
+ESRGAN (Wang et al., arXiv 1809.00219, section 3.3) takes the same features *before* the
+activation (``before_activation=True``: the extractor stops at the convolution), which are
+denser and keep the brightness the ReLU discards, and compares them with an L1 distance
+(``distance="l1"``, the official code's ``feature_criterion``).
+
 The feature extractor is torchvision's ``vgg19().features`` truncated right after the ReLU of
 the named convolution; it is built here with the same layers at the same indices (so
 torchvision's parameter names ``features.N.weight`` load into it) without building the
@@ -75,10 +80,15 @@ def layer_index(name: str) -> int:
     raise ConfigError(f"unknown VGG19 layer {name!r}{hint}; use one of conv1_1, conv1_2, conv2_1, ..., conv5_4")
 
 
-def vgg19_features(layer: str = "conv5_4") -> nn.Sequential:
-    """Random-weight VGG19 features up to and including the ReLU after ``layer``, laid out
-    (and indexed) exactly as torchvision's ``vgg19().features``."""
-    last = layer_index(layer)
+#: How :class:`VGGContent` compares the two feature maps.
+DISTANCES = {"mse": F.mse_loss, "l1": F.l1_loss}
+
+
+def vgg19_features(layer: str = "conv5_4", before_activation: bool = False) -> nn.Sequential:
+    """Random-weight VGG19 features up to and including the ReLU after ``layer`` (or, with
+    ``before_activation``, up to the convolution ``layer`` itself), laid out (and indexed)
+    exactly as torchvision's ``vgg19().features``."""
+    last = layer_index(layer) - (1 if before_activation else 0)
     modules: list[nn.Module] = []
     channels = 3
     for item in VGG19_LAYOUT:
@@ -141,6 +151,8 @@ class VGGContent(nn.Module):
       saying how to get them; nothing is downloaded.
     - ``feature_scale``: multiplies both feature maps before the MSE (the paper uses
       ``PAPER_FEATURE_SCALE`` = 1/12.75); default 1, the plain MSE.
+    - ``before_activation``: compare the convolution's output, before its ReLU (ESRGAN).
+    - ``distance``: ``"mse"`` (SRGAN) or ``"l1"`` (ESRGAN).
 
     ``forward(fake, real)`` takes images in [-1, 1], shape ``(N, 3 or 1, H, W)`` (grayscale
     is repeated to 3 channels), maps them to [0, 1] and normalises them with the ImageNet
@@ -149,10 +161,13 @@ class VGGContent(nn.Module):
     like any module.
     """
 
-    def __init__(self, layer: str = "conv5_4", weights: str | os.PathLike | None = None, feature_scale: float = 1.0) -> None:
+    def __init__(self, layer: str = "conv5_4", weights: str | os.PathLike | None = None, feature_scale: float = 1.0,
+                 before_activation: bool = False, distance: str = "mse") -> None:
         super().__init__()
-        self.layer = layer
-        self.features = vgg19_features(layer)
+        if distance not in DISTANCES:
+            raise ConfigError(f"VGG content distance must be one of {', '.join(DISTANCES)}, got {distance!r}")
+        self.layer, self.before_activation, self.distance = layer, bool(before_activation), distance
+        self.features = vgg19_features(layer, self.before_activation)
         if weights is None:
             path = default_weights_path()
             if not path.is_file():
@@ -189,7 +204,8 @@ class VGGContent(nn.Module):
             raise ValueError(f"VGGContent: fake {tuple(fake.shape)} and real {tuple(real.shape)} differ in shape")
         with torch.no_grad():
             target = self.extract(real)
-        return F.mse_loss(self.extract(fake), target)
+        return DISTANCES[self.distance](self.extract(fake), target)
 
     def extra_repr(self) -> str:
-        return f"layer={self.layer!r}, weights={self.weights_path!r}, feature_scale={self.feature_scale}"
+        return (f"layer={self.layer!r}, before_activation={self.before_activation}, distance={self.distance!r}, "
+                f"weights={self.weights_path!r}, feature_scale={self.feature_scale}")

@@ -45,7 +45,7 @@ from ganzoo.plugin.discovery import get_registry
 from ganzoo.plugin.registry import Registry
 from ganzoo.plugin.calls import plugin_function
 from ganzoo.training import distributed, speed
-from ganzoo.training.content import build_content
+from ganzoo.training.content import build_content, takes_settings
 from ganzoo.training.ema import EMA
 from ganzoo.training.metrics_log import MetricsLog
 from ganzoo.training.progress import progress_for
@@ -171,6 +171,10 @@ class Trainer:
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
         self.scaler_g, self.scaler_d = self.speed.grad_scaler(), self.speed.grad_scaler()  # fp16 only
         self.content = build_content(cfg.content, cfg.content_config).to(self.device) if cfg.content else None
+        self.pretrain_content = self.content
+        if cfg.pretrain_content and cfg.pretrain_steps:  # ESRGAN: L1 first, whatever the later content term
+            settings = cfg.content_config if takes_settings(cfg.pretrain_content) else {}
+            self.pretrain_content = build_content(cfg.pretrain_content, settings).to(self.device)
         self.batches = self.task.batches(self.dataset, cfg.batch_size, self.device, cfg.seed, **self.dist.shard())
         self.class_coverage = (
             ClassCoverage(self.task, self.dataset, cfg.dataset, self.device, cfg.seed, cfg.class_report_samples)
@@ -304,7 +308,7 @@ class Trainer:
         real, condition = self.next_batch()
         with self.speed.autocast():
             fake = self.task.fakes(self.generator, self.task.noise(len(real), self.device), condition)
-            loss = self.content(fake, real)
+            loss = self.pretrain_content(fake, real)
         self.optimize(loss, self.opt_g, self.scaler_g)
         if self.ema is not None:
             self.ema.update(self.generator)

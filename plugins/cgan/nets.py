@@ -26,7 +26,7 @@ where ``psi`` is DCGAN's own last 4x4 convolution. Why projection:
 - the label acts on the features that decide real/fake, not on raw pixels where it must
   survive every stride-2 layer; Miyato and Koyama found it trains more stably and follows the
   condition better than concatenation;
-- the body stays DCGAN's, so ``d_norm`` (batch, layer, none) and every loss work unchanged,
+- the body stays DCGAN's, so ``d_norm`` (batch, layer, none, spectral) and every loss work unchanged,
   including gradient penalties (the critic is scored under the batch's labels);
 - it costs ``num_classes * W`` parameters and no extra full-resolution input channels.
 
@@ -44,26 +44,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from torch.nn.utils.parametrizations import spectral_norm
+from ganzoo.core.conditional_layers import G_CONDITIONS, ConcatGenerator, LabelStdDev, conditional_generator
+from ganzoo.core.dcgan_layers import discriminator_layers, init_weights, logit_layer
+from ganzoo.core.spectral import apply_spectral_norm
 
-from ganzoo.core.conditional_layers import ConditionalGenerator, LabelStdDev
-from ganzoo.core.dcgan_layers import discriminator_layers, generator_layers, init_weights, logit_layer
-
-#: How the generator takes its label (``g_condition``): concatenated to ``z``, or by conditional batch norm.
-G_CONDITIONS = ("concat", "batchnorm")
-
-
-class Generator(nn.Module):
-    def __init__(self, nz: int = 100, ngf: int = 64, channels: int = 3, image_size: int = 64, num_classes: int = 10,
-                 embed_dim: int = 20) -> None:
-        super().__init__()
-        self.nz = nz
-        self.embed = nn.Embedding(num_classes, embed_dim)
-        self.main = nn.Sequential(*generator_layers(nz + embed_dim, ngf, channels, image_size))
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        h = torch.cat((z.reshape(z.shape[0], self.nz), self.embed(labels)), dim=1)
-        return self.main(h[:, :, None, None])
+#: The concatenation generator, defined once in core (``acgan`` draws with it too).
+Generator = ConcatGenerator
+__all__ = ["G_CONDITIONS", "Generator", "Discriminator", "build"]
 
 
 class Discriminator(nn.Module):
@@ -75,7 +62,7 @@ class Discriminator(nn.Module):
             layers = [m for layer in layers for m in ((layer, nn.Dropout(dropout)) if isinstance(layer, nn.LeakyReLU) else (layer,))]
         self.main = nn.Sequential(*layers)
         self.label_std = LabelStdDev(num_classes) if label_std else None
-        self.logit = logit_layer(width + 1 if label_std else width)
+        self.logit = logit_layer(width + 1 if label_std else width, norm)
         self.embed = nn.Embedding(num_classes, width)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -87,31 +74,13 @@ class Discriminator(nn.Module):
 
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     size, channels, classes = int(config["image_size"]), int(config["channels"]), int(config["num_classes"])
-    if classes < 1:
-        raise ValueError(f"num_classes must be at least 1, got {classes}; train on a labelled dataset")
-    # Weights files written before these settings existed have no key: concatenation, no spectral norm.
-    condition = config.get("g_condition", "concat")
-    if condition not in G_CONDITIONS:
-        raise ValueError(f"unknown g_condition {condition!r}; use one of {', '.join(G_CONDITIONS)}")
-    generator: nn.Module
-    if condition == "batchnorm":
-        generator = ConditionalGenerator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
-        for module in generator.modules():  # its batch norms have no affine weights; their maps keep PyTorch's init
-            if isinstance(module, nn.ConvTranspose2d):
-                init_weights(module)
-    else:
-        generator = Generator(int(config["nz"]), int(config["ngf"]), channels, size, classes, int(config["embed_dim"]))
-        generator.apply(init_weights)
-    # The label embedding: N(0, 1), like the z it sits beside (or, with conditional batch norm, is mapped from).
-    nn.init.normal_(generator.embed.weight, 0.0, 1.0)
+    generator = conditional_generator(config)  # checks num_classes and g_condition
     discriminator = Discriminator(int(config["ndf"]), channels, size, classes, config.get("d_norm", "batch"),
                                   bool(config.get("d_label_std", False)), float(config.get("d_dropout", 0.0)))
     discriminator.apply(init_weights)
     # The projection's label embedding: N(0, 0.02), like DCGAN's other discriminator weights, so
     # that the conditional term starts as small as the unconditional logit instead of saturating the loss.
     nn.init.normal_(discriminator.embed.weight, 0.0, 0.02)
-    if config.get("d_spectral_norm", False):
-        for module in list(discriminator.modules()):
-            if isinstance(module, (nn.Conv2d, nn.Embedding)):
-                spectral_norm(module)
+    if config.get("d_spectral_norm", False):  # the convolutions (if d_norm=spectral has not) and the projection
+        apply_spectral_norm(discriminator, (nn.Conv2d, nn.Embedding))
     return generator, discriminator

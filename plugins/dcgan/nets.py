@@ -38,7 +38,7 @@ class Discriminator(nn.Module):
         layers, width = discriminator_layers(ndf, channels, image_size, norm)
         if mbstd:  # one more 4x4 feature map, so the logit layer sees width + 1 channels
             layers.append(MinibatchStdDev(mbstd))
-        self.main = nn.Sequential(*layers, logit_layer(width + (1 if mbstd else 0)))
+        self.main = nn.Sequential(*layers, logit_layer(width + (1 if mbstd else 0), norm))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x).view(-1)

@@ -40,7 +40,7 @@ class Discriminator(nn.Module):
         super().__init__()
         layers, width = discriminator_layers(ndf, channels, image_size, norm)
         self.body = nn.Sequential(*layers)
-        self.logit = logit_layer(width)
+        self.logit = logit_layer(width, norm)
         self.q = nn.Sequential(nn.Conv2d(width, q_hidden, 4, 1, 0, bias=False), nn.BatchNorm2d(q_hidden),
                                nn.LeakyReLU(0.2, inplace=True), nn.Flatten(), nn.Linear(q_hidden, codes))
 

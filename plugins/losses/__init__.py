@@ -10,6 +10,7 @@ any of them can be paired with any architecture whose discriminator ends without
 | `wgan-gp`     | the same plus ``lambda E[(||grad C(xhat)||_2 - 1)^2]``          | ``-E[C(G(z))]``            |
 | `hinge`       | ``E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]``                   | ``-E[D(G(z))]``            |
 | `lsgan`       | ``0.5 E[(D(x) - b)^2] + 0.5 E[(D(G(z)) - a)^2]``               | ``0.5 E[(D(G(z)) - c)^2]`` |
+| `ragan-bce`   | ``BCE(C(x) - E[C(G(z))], 1) + BCE(C(G(z)) - E[C(x)], 0)``       | the same with the labels swapped |
 """
 
 from ganzoo import LossSpec, hookimpl
@@ -61,5 +62,14 @@ def register_losses(register):
             summary="Least squares: D regresses reals to b and fakes to a, G pushes fakes to c (a=0, b=1, c=1)",
             paper="1611.04076",
             defaults={"a": 0.0, "b": 1.0, "c": 1.0},
+        )
+    )
+    register(
+        LossSpec(
+            name="ragan-bce",
+            builder=f"{_HERE}.ragan:RaGANLoss",
+            summary="Relativistic average GAN (BCE): D says whether x is more realistic than the average of the other "
+                    "kind; G's loss is symmetric and uses the real scores too (ESRGAN)",
+            paper="1807.00734",
         )
     )

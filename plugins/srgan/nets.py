@@ -27,16 +27,9 @@ Output range: the generator ends with ``tanh``, so its high-resolution images li
 every other ganzoo generator; the paper's own figure ends with the last convolution, and
 ``tanh`` adds no parameters.
 
-Discriminator (the paper's figure 4): 3x3 conv 64 stride 1 + LeakyReLU(0.2); then seven 3x3
-conv + BN + LeakyReLU(0.2) blocks with (channels, stride) = (64, 2), (128, 1), (128, 2),
-(256, 1), (256, 2), (512, 1), (512, 2); dense 1024, LeakyReLU(0.2), dense 1. It returns one
-logit per image, shape ``(N,)`` (no sigmoid: every ganzoo loss works on logits). The four
-stride-2 blocks take a 96x96 crop to a 6x6 grid, which the paper flattens into the first
-dense layer. To accept any crop size, the features go through an adaptive average pooling to
-that fixed 6x6 grid (``POOL_GRID``) before the dense layers: at the paper's 96x96 it is the
-identity, so the net is exactly the paper's there; at other sizes the grid averages (or, for
-crops under 96, spreads) the features. The dense layers' shapes, and with them saved weights,
-do not depend on the crop size.
+Discriminator: the paper's figure 4, :class:`ganzoo.core.superres_nets.VGGStyleDiscriminator`
+(shared with ESRGAN; its layout and any-crop-size pooling are documented there). The settings
+checks and the ``residual`` output are shared the same way (``check_common``, ``finish``).
 
 The convolutions and dense layers keep PyTorch's default initialisation (Kaiming-uniform),
 which suits the residual generator; batch norm starts at scale 1, shift 0.
@@ -47,21 +40,15 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.core.superres_nets import POOL_GRID, SCALES, VGGStyleDiscriminator, check_common, check_int, finish, zero_init_
 from ganzoo.errors import ConfigError
 
-#: Upscaling factors the generator supports (one PixelShuffle(2) stage per factor of two).
-SCALES = (2, 4, 8)
-#: The discriminator's feature grid before the dense layers (96 / 16, the paper's).
-POOL_GRID = 6
-#: What the generator adds its output to: nothing (the paper) or the bicubic upsampling.
-RESIDUALS = ("none", "bicubic")
 #: The generator's normalisation: the paper's batch norm, or none.
 NORMS = ("batch", "none")
-#: Smallest high-resolution crop accepted.
-MIN_IMAGE_SIZE = 16
+#: SRGAN's discriminator is the one :mod:`ganzoo.core.superres_nets` holds (ESRGAN uses it too).
+Discriminator = VGGStyleDiscriminator
 
 __all__ = ["Discriminator", "Generator", "ResidualBlock", "build", "check_config", "POOL_GRID", "SCALES"]
 
@@ -124,8 +111,7 @@ class Generator(nn.Module):
                 if isinstance(conv, nn.Conv2d):
                     icnr_(conv, 2)
         if residual == "bicubic":
-            nn.init.zeros_(self.tail.weight)
-            nn.init.zeros_(self.tail.bias)
+            zero_init_(self.tail)
 
     def forward(self, low_res: torch.Tensor) -> torch.Tensor:
         if low_res.ndim != 4 or low_res.shape[1] != self.channels:
@@ -134,11 +120,7 @@ class Generator(nn.Module):
             )
         features = self.head((low_res + 1) / 2 if self.unit_input else low_res)
         features = features + self.body_end(self.body(features))
-        detail = self.tail(self.upsample(features))
-        if self.residual != "bicubic":
-            return torch.tanh(detail)
-        out = F.interpolate(low_res, scale_factor=self.scale, mode="bicubic", align_corners=False) + detail
-        return out if self.training else out.clamp(-1, 1)
+        return finish(low_res, self.tail(self.upsample(features)), self.residual, self.scale, self.training)
 
 
 def icnr_(conv: nn.Conv2d, factor: int) -> None:
@@ -153,78 +135,21 @@ def icnr_(conv: nn.Conv2d, factor: int) -> None:
             conv.bias.copy_(conv.bias[::shared].repeat_interleave(shared, dim=0))
 
 
-def _block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, inplace=True)]
-
-
-class Discriminator(nn.Module):
-    """The paper's VGG-style discriminator: ``(N, C, S, S)`` in [-1, 1] -> ``(N,)`` logits.
-
-    The convolutions that BN follows have no bias (BN's shift replaces it).
-    ``condition`` is accepted and ignored: SRGAN's discriminator judges the high-resolution
-    image alone.
-    """
-
-    def __init__(self, channels: int = 3, ndf: int = 64) -> None:
-        super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(channels, ndf, 3, 1, 1), nn.LeakyReLU(0.2, inplace=True)]
-        width = ndf
-        for c_out, stride in ((ndf, 2), (2 * ndf, 1), (2 * ndf, 2), (4 * ndf, 1), (4 * ndf, 2), (8 * ndf, 1), (8 * ndf, 2)):
-            layers += _block(width, c_out, stride)
-            width = c_out
-        self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(POOL_GRID)
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(width * POOL_GRID * POOL_GRID, 1024),
-            nn.LeakyReLU(0.2, inplace=True),
-            nn.Linear(1024, 1),
-        )
-
-    def forward(self, images: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.classifier(self.pool(self.features(images))).view(-1)
-
-
-def _int(config: dict, key: str, minimum: int) -> int:
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
-        raise ConfigError(f"srgan: {key} must be an integer, got {value!r}")
-    if int(value) < minimum:
-        raise ConfigError(f"srgan: {key} must be at least {minimum}, got {value}")
-    return int(value)
-
-
 def check_config(config: dict) -> dict:
     """The builder's settings as ints, or a :class:`ganzoo.ConfigError` (a ``ValueError``)."""
-    scale = _int(config, "scale", 1)
-    if scale not in SCALES:
-        raise ConfigError(f"srgan: scale must be one of {', '.join(map(str, SCALES))} (a power of two), got {scale}")
-    channels = _int(config, "channels", 1)
-    if channels not in (1, 3):
-        raise ConfigError(f"srgan: channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-    size = _int(config, "image_size", 1)
-    if size < MIN_IMAGE_SIZE or size % scale:
-        raise ConfigError(
-            f"srgan: image_size (the high-resolution crop) must be at least {MIN_IMAGE_SIZE} and divisible by "
-            f"scale {scale}, got {size}; try {max(MIN_IMAGE_SIZE, size // scale * scale + (scale if size % scale else 0))}"
-        )
-    residual, norm, icnr = config.get("residual", "none"), config.get("norm", "batch"), config.get("icnr", False)
+    common = check_common("srgan", config)
+    norm, icnr = config.get("norm", "batch"), config.get("icnr", False)
     unit_input = config.get("unit_input", False)
     for key, flag in (("icnr", icnr), ("unit_input", unit_input)):
         if not isinstance(flag, bool):
             raise ConfigError(f"srgan: {key} must be true or false, got {flag!r}")
-    if residual not in RESIDUALS:
-        raise ConfigError(f"srgan: residual must be one of {', '.join(RESIDUALS)}, got {residual!r}")
     if norm not in NORMS:
         raise ConfigError(f"srgan: norm must be one of {', '.join(NORMS)}, got {norm!r}")
     return {
-        "scale": scale,
-        "channels": channels,
-        "image_size": size,
-        "n_blocks": _int(config, "n_blocks", 0),
-        "width": _int(config, "width", 1),
-        "ndf": _int(config, "ndf", 1),
-        "residual": residual,
+        **common,
+        "n_blocks": check_int("srgan", config, "n_blocks", 0),
+        "width": check_int("srgan", config, "width", 1),
+        "ndf": check_int("srgan", config, "ndf", 1),
         "norm": norm,
         "icnr": icnr,
         "unit_input": unit_input,
@@ -238,5 +163,5 @@ def build(config: dict) -> tuple[nn.Module, nn.Module]:
     c = check_config(config)
     generator = Generator(c["scale"], c["channels"], c["n_blocks"], c["width"], c["image_size"], c["residual"], c["norm"],
                           c["icnr"], c["unit_input"])
-    discriminator = Discriminator(c["channels"], c["ndf"])
+    discriminator = VGGStyleDiscriminator(c["channels"], c["ndf"])
     return generator, discriminator

@@ -42,7 +42,7 @@ def test_derived_key_sets() -> None:
     assert TRAIN_KEYS == {
         "dataset", "steps", "batch_size", "n_critic", "optimizer", "lr", "lr_d", "lr_decay", "betas", "seed", "device", "log_every",
         "sample_every", "checkpoint_every", "num_samples", "class_report_every", "eval_every", "class_report_samples",
-        "content", "content_weight", "adversarial_weight", "pretrain_steps", "precision", "compile", "channels_last",
+        "content", "content_weight", "adversarial_weight", "pretrain_steps", "pretrain_content", "precision", "compile", "channels_last",
         "ema", "sync_bn", "logger", "data_root", "download", "skip_bad_images",
     }
     assert RESUMABLE_KEYS == ("steps", "device")
@@ -223,3 +223,14 @@ def test_cli_run_errors_come_from_plan_run(tmp_path, capsys) -> None:
     assert capsys.readouterr().err.strip() == "ganzoo: error: give either a model or --resume RUN_DIR, not both"
     assert main(["run", "--nproc", "2", "--resume", str(tmp_path), "--lr", "1"]) == 2
     assert "only steps and device can change, not lr" in capsys.readouterr().err
+
+
+def test_a_psnr_oriented_model_stays_generator_only_at_any_length():
+    """srresnet's every default step is pre-training: --steps must not add an adversarial tail."""
+    registry = get_registry()
+    longer = resolve_config(registry, "srresnet", {"steps": 1500})
+    assert longer.steps == longer.pretrain_steps == 1500
+    explicit = resolve_config(registry, "srresnet", {"steps": 1500, "pretrain_steps": 200})
+    assert explicit.pretrain_steps == 200
+    srgan = resolve_config(registry, "srgan", {"steps": 3000, "content": "mse"})
+    assert srgan.pretrain_steps == 1000  # an adversarial model keeps its own pre-training length
