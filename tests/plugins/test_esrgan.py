@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
 
 import ganzoo
@@ -147,21 +146,6 @@ def test_ragan_generator_gradient_flows_through_both_terms():
 
 
 # --- perceptual loss before activation and the content sum ------------------------------
-
-
-@pytest.fixture(scope="module")
-def vgg_features():
-    torch.manual_seed(0)
-    return torchvision.models.vgg19(weights=None).features.eval()
-
-
-@pytest.fixture(scope="module")
-def vgg_file(vgg_features, tmp_path_factory):
-    from safetensors.torch import save_file
-
-    path = tmp_path_factory.mktemp("vgg") / "vgg19-features.safetensors"
-    save_file({k: v.contiguous() for k, v in vgg_features[:35].state_dict().items()}, str(path))
-    return path
 
 
 def test_vgg_before_activation_is_the_conv_output_with_l1(vgg_features, vgg_file):

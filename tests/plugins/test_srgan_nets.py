@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torchvision
 from torch import nn
 
 from ganzoo.training import perceptual
@@ -178,21 +177,6 @@ def test_norm_none_drops_every_batch_norm_and_only_its_parameters():
 
 
 # --- VGG19 content loss ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def vgg_features():
-    torch.manual_seed(0)
-    return torchvision.models.vgg19(weights=None).features.eval()
-
-
-@pytest.fixture(scope="module")
-def vgg_file(vgg_features, tmp_path_factory):
-    from safetensors.torch import save_file
-
-    path = tmp_path_factory.mktemp("vgg") / "vgg19-features.safetensors"
-    save_file({k: v.contiguous() for k, v in vgg_features.state_dict().items()}, str(path))
-    return path
 
 
 def test_layer_names_map_to_torchvisions_relu_indices(vgg_features):
