@@ -24,7 +24,8 @@ def run_onnx(path: Path, feeds: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.from_numpy(np.asarray(out))
 
 
-@pytest.mark.parametrize("name", ["dcgan.digits", "cgan.digits", "pix2pix.noisy2photos", "srresnet.photos-sr"])
+@pytest.mark.parametrize("name", ["dcgan.digits", "cgan.digits", "acgan.digits", "pix2pix.noisy2photos", "srresnet.photos-sr",
+                                  "esrgan-psnr.photos-sr"])
 def test_export_matches_torch_in_onnxruntime_at_batch_1_and_3(tmp_path: Path, name: str) -> None:
     model = ganzoo.load(name, device="cpu")
     done = ganzoo.export_onnx(model, tmp_path / "g.onnx")
