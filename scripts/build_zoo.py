@@ -81,13 +81,6 @@ ENTRIES = [
         "command": "ganzoo --threads 1 run acgan --seed 0",
         "bars": [{"metric": "cond_accuracy", "at_least": 0.95}, {"metric": "recall", "at_least": 0.3}],
     },
-    {
-        "name": "infogan.digits",
-        "summary": "InfoGAN, 32x32 digits with a 10-way categorical and 2 continuous codes learnt without labels, 2,000 steps",
-        "command": "ganzoo --threads 1 run infogan --seed 0",
-        "bars": [{"metric": "fd_digits", "at_most": 2.0}, {"metric": "class_share_min", "at_least": 0.06},
-                 {"metric": "code_class_accuracy", "at_least": 0.3}],
-    },
 ]
 
 
