@@ -33,7 +33,7 @@ ganzoo/plain, swapping the order every repeat, so a change in machine load hits 
 
     python benchmarks/train_throughput.py [--quick] [--cases digits-32 wgan-gp] [--repeats 3]
         [--steps N] [--threads 1] [--device auto] [--workers 2]
-        [--ganzoo-args channels_last=true precision=bf16]
+        [--ganzoo-args channels_last=false precision=bf16]
 """
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ def parse_value(text: str) -> Any:
 
 
 def ganzoo_overrides(pairs: list[str]) -> dict[str, Any] | None:
-    """``["channels_last=true", "precision=bf16"]`` -> settings for ``ganzoo.train``; None if malformed."""
+    """``["channels_last=false", "precision=bf16"]`` -> settings for ``ganzoo.train``; None if malformed."""
     overrides = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -370,7 +370,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the folder baseline (default 2, the example's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ganzoo-args", nargs="+", default=[], action="extend", metavar="KEY=VALUE",
-                        help="extra ganzoo settings for the ganzoo side only, e.g. channels_last=true precision=bf16")
+                        help="extra ganzoo settings for the ganzoo side only, e.g. channels_last=false precision=bf16")
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "ganzoo-bench"),
                         help="where the PNG folder is written once (default: $TMPDIR/ganzoo-bench)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (run_all.py reads it)")
@@ -489,7 +489,7 @@ def main() -> int:
           "; (+N): the baseline's DataLoader workers' summed peak RSS (shared pages counted again).")
     if any(c.loop == "wgan-gp" for c in cases):
         print("wgan-gp baseline: fresh noise for the generator step and a frozen critic during it (the usual way);"
-              " ganzoo reuses the last critic step's fakes and keeps the critic's gradients on.")
+              " ganzoo reuses the last critic step's fakes and freezes the critic's weights during the generator step too.")
     note = _bench.busy_note()
     if note:
         print(note)

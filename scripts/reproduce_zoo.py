@@ -5,7 +5,8 @@
 Runs the entry's ``command`` (``ganzoo ... run ... --out DIR/NAME``) as a real subprocess,
 stores the result in fp16 exactly as ``scripts/build_zoo.py`` does, evaluates it as ``ganzoo
 eval`` does and prints recorded vs reproduced metrics. On the same machine, torch build and
-thread count the weights are normally bit-identical (the script compares the tensors); elsewhere floating
+thread count the weights are normally bit-identical (the script compares the tensors; an entry that
+recorded ``channels_last`` false is retrained with ``--no-channels-last``, its memory layout); elsewhere floating
 point differs, so each metric must land within ``--tolerance`` (relative) of the record.
 """
 
@@ -40,8 +41,12 @@ def main() -> int:
     run = workdir / args.name
     command = shlex.split(spec.command)
     assert command[0] == "ganzoo"
-    full = [sys.executable, "-m", "ganzoo", *command[1:], "--out", str(run), "--no-progress"]
-    print("running:", spec.command, "--out", run, flush=True)
+    # Entries trained before channels-last became the default (0.2) record channels_last false:
+    # the same memory layout is what makes the weights bit-identical (the math is the same).
+    layout = ["--no-channels-last"] if weights.read_metadata(resolve_weights(args.name))["training"].get(
+        "channels_last") is False else []
+    full = [sys.executable, "-m", "ganzoo", *command[1:], *layout, "--out", str(run), "--no-progress"]
+    print("running:", spec.command, *layout, "--out", run, flush=True)
     start = time.perf_counter()
     subprocess.run(full, check=True)
     minutes = (time.perf_counter() - start) / 60

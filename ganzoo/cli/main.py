@@ -58,7 +58,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{_flag_suggestion(parser, args, unknown)}")
     args.argv = argv  # `run --nproc N` re-runs the same command
     if not getattr(args, "func", None):
         parser.print_help()
@@ -82,6 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"ganzoo: error: {_os_failure(exc)}", file=sys.stderr)
         return 1
+
+
+def _flag_suggestion(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> str:
+    """`` (did you mean '--batch-size'?)`` for the first unknown flag, among its command's flags."""
+    flag = next((word.partition("=")[0] for word in unknown if word.startswith("--")), None)
+    if flag is None:
+        return ""
+    from ganzoo.plugin.registry import suggest
+
+    commands = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+    owner = commands.get(getattr(args, "command", None), parser)
+    return suggest(flag, [s for action in owner._actions for s in action.option_strings if s.startswith("--")])
 
 
 def _os_failure(exc: OSError) -> str:

@@ -91,7 +91,9 @@ def add_parser(sub: Any) -> None:
 
 
 def _add_option(group: Any, declared: Option) -> None:
-    if declared.kind == "switch":  # None, not False, when absent: the model's value stays
+    if declared.kind == "switch" and declared.default is True:  # on by default: --no-X turns it off
+        group.add_argument(declared.flag_name, action=argparse.BooleanOptionalAction, default=None, help=declared.help)
+    elif declared.kind == "switch":  # None, not False, when absent: the model's value stays
         group.add_argument(declared.flag_name, action="store_true", default=None, help=declared.help)
     elif declared.choices:
         group.add_argument(declared.flag_name, choices=declared.choices, help=declared.help)
@@ -194,7 +196,10 @@ def option_rows() -> list[tuple[str, str, str, str]]:
 
     rows += [argument_row(a) for a in LEADING]
     for declared in FLAGGED:
-        if declared.kind == "switch":
+        if declared.kind == "switch" and declared.default is True:
+            off = declared.flag_name.replace("--", "--no-", 1)
+            rows.append((f"`{off}`", f"`{declared.name}=False`", _shown_default(declared), declared.help))
+        elif declared.kind == "switch":
             rows.append((f"`{declared.flag_name}`", f"`{declared.name}=True`", _shown_default(declared), declared.help))
         else:
             rows.append((f"`{declared.flag_name} {_metavar(declared)}`", f"`{declared.name}=`", _shown_default(declared), declared.help))

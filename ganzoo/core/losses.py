@@ -73,3 +73,15 @@ class Loss:
 
     def after_discriminator_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator optimizer step (weight clipping goes here)."""
+
+
+def registered_loss(name: str, **settings: object) -> Loss:
+    """The registered loss ``name``, built with its defaults updated by ``settings``, for a loss
+    plugin that composes another (ACGAN's real/fake term). An unknown name raises
+    :class:`~ganzoo.errors.UnknownNameError` with a did-you-mean; a builder that fails names its
+    plugin (:class:`~ganzoo.errors.PluginError`)."""
+    from ganzoo.plugin.calls import plugin_function
+    from ganzoo.plugin.discovery import get_registry
+
+    spec = get_registry().loss(name)
+    return plugin_function(spec)(**{**spec.defaults, **settings})

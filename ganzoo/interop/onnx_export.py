@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ganzoo.core.model import GanModel, load_model
-from ganzoo.errors import GanzooError, MissingExtra, WeightsError
+from ganzoo.errors import ConfigError, GanzooError, MissingExtra, WeightsError
 from ganzoo.interop.output_file import check_new_file, publish
 from ganzoo.io import weights
 from ganzoo.io.atomic import write_with
@@ -91,6 +91,8 @@ def export_onnx(source: GanModel | str | os.PathLike, path: str | os.PathLike, *
     name) to the ONNX file ``path``, never over an existing file unless ``force``."""
     MissingExtra.require("onnx", "onnx", "ONNX export")
     MissingExtra.require("onnxscript", "onnx", "ONNX export (torch's exporter)")
+    if Path(path).suffix.lower() != ".onnx":  # a .png or .safetensors name is a slip, not a wish
+        raise ConfigError(f"{path}: an ONNX file's name ends in .onnx")
     path = check_new_file(path, force)
     if isinstance(source, GanModel):
         model = source

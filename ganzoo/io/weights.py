@@ -108,7 +108,8 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike, m
     bad = non_finite(tensors)
     if bad:
         raise NonFiniteWeights(f"{path} was not written: {describe_non_finite(bad)}")
-    write_with(path, lambda tmp: save_file(dict(tensors), str(tmp), metadata=dict(metadata)), exclusive)
+    dense = {k: v.contiguous() for k, v in tensors.items()}  # channels-last nets' weights are strided
+    write_with(path, lambda tmp: save_file(dense, str(tmp), metadata=dict(metadata)), exclusive)
 
 
 def _refuse_non_safetensors(path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import site
 import subprocess
 import sys
 import tempfile
@@ -92,7 +93,7 @@ def pip_install(requirements: Sequence[str], options: Sequence[str] = (),
 
     Raises :class:`InstallError` (one line) when pip fails: a conflict with a pin names the
     requirement that asked for another version, and nothing was installed."""
-    before = installed()
+    before, known_pth = installed(), pth_files()
     with tempfile.TemporaryDirectory(prefix="ganzoo-install-") as folder:
         constraints = os.path.join(folder, "constraints.txt")
         with open(constraints, "w", encoding="utf-8") as file:
@@ -100,7 +101,31 @@ def pip_install(requirements: Sequence[str], options: Sequence[str] = (),
         code, output = _pip(["install", "--constraint", constraints, *options, *requirements], echo)
     if code != 0:
         raise InstallError(failure_line(output, before) + "; nothing was installed")
+    load_new_pth(known_pth)
     return changed(before, installed())
+
+
+def _site_dirs() -> list[str]:
+    dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def pth_files() -> set[tuple[str, str]]:
+    """The ``.pth`` files of this interpreter's site folders, as ``(folder, name)``."""
+    return {(d, name) for d in _site_dirs() for name in os.listdir(d) if name.endswith(".pth")}
+
+
+def load_new_pth(known: set[tuple[str, str]]) -> None:
+    """Process the ``.pth`` files pip added since ``known``, as a new interpreter would at start-up.
+
+    An editable install (``pip install -e``) makes its package importable through such a file
+    only; without this, this process (the plugin table ``ganzoo install`` prints) could not
+    import the plugin it just installed."""
+    for folder, name in sorted(pth_files() - known):
+        site.addpackage(folder, name, None)
+    invalidate_caches()
 
 
 def failure_line(output: str, dists: dict[str, Installed]) -> str:

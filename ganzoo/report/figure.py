@@ -102,7 +102,8 @@ def _scalars(sub: Any, runs: list[RunRecords], labels: list[str], names: list[st
             colour = f"C{i % 10}"
             if name in SMOOTHED and smoothing:
                 ax.plot(series.steps, series.values, color=colour, alpha=0.3, linewidth=1)
-                ax.plot(series.steps, smoothed(series, smoothing), color=colour, linewidth=2, label=labels[i])
+                ax.plot(series.steps, smoothed(series, smoothing), color=colour, linewidth=2, label=labels[i],
+                        marker="o" if len(series.steps) == 1 else None, markersize=3)  # one log line: a dot, not nothing
             else:
                 ax.plot(series.steps, series.values, color=colour, linewidth=1.5, label=labels[i],
                         marker="o" if len(series.steps) < 30 else None, markersize=3)

@@ -147,6 +147,8 @@ class Trainer:
         )
         self.skipped = dataset.skipped
         check_dataset_channels(registry, cfg, dataset.channels)  # --set channels=2 on 1-channel images: refused
+        if cfg.architecture_config.get("channels", dataset.channels) != dataset.channels:  # config.json says what ran
+            self.config = replace(cfg, architecture_config={**cfg.architecture_config, "channels": dataset.channels})
         self.net_config = {**cfg.architecture_config, "channels": dataset.channels, "num_classes": dataset.num_classes}
         if dataset.inputs is not None:  # image-conditioned: the generator's input channels
             self.net_config["input_channels"] = dataset.inputs.shape[1]
@@ -156,7 +158,8 @@ class Trainer:
             raise ConfigError(f"model {cfg.model!r} needs class labels, but dataset {cfg.dataset!r} has none")
 
         self.generator, self.discriminator = (net.to(self.device) for net in build_nets(registry, arch.name, self.net_config))
-        if cfg.channels_last:
+        self.channels_last = speed.channels_last_on(cfg.channels_last, self.device)
+        if self.channels_last:
             self.generator, self.discriminator = (net.to(memory_format=torch.channels_last) for net in (self.generator, self.discriminator))
         self.ema = EMA(self.generator, cfg.ema) if cfg.ema else None  # an uncompiled copy, for samples and saving
         if cfg.compile:  # in place: the state dicts keep their plain keys
@@ -250,7 +253,7 @@ class Trainer:
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The next ``(images, condition)`` batch, channels-last when the run asks for it."""
         real, condition = next(self.batches)
-        if self.config.channels_last:
+        if self.channels_last:
             real, condition = speed.to_channels_last(real), speed.to_channels_last(condition)
         return real, condition
 
@@ -285,7 +288,7 @@ class Trainer:
 
     def generator_step(self, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None,
                        latent: torch.Tensor | None = None) -> torch.Tensor:
-        with self.speed.autocast():
+        with self.speed.autocast(), speed.frozen(self.discriminator, active=self.dist.world_size == 1):
             real_scores = None
             if self.loss.generator_uses_real_scores:
                 with torch.no_grad():

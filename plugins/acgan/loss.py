@@ -40,20 +40,16 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ganzoo.core.losses import Loss
+from ganzoo.core.losses import Loss, registered_loss
 from ganzoo.errors import ConfigError, UnknownNameError
 
 
 def source_loss(name: str) -> Loss:
     """The registered loss ``name``, with its defaults, if it can judge column 0 alone."""
-    from ganzoo.plugin.calls import plugin_function
-    from ganzoo.plugin.discovery import get_registry
-
     try:
-        spec = get_registry().loss(name)
+        loss = registered_loss(name)
     except UnknownNameError as exc:
         raise ConfigError(f"adversarial: {exc}") from None
-    loss = plugin_function(spec)(**spec.defaults)
     if loss.uses_inputs:
         raise ConfigError(f"adversarial={name!r} reads discriminator columns of its own; the acgan loss composes "
                           "with bce, hinge, lsgan or wgan-gp")

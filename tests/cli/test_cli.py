@@ -305,3 +305,11 @@ def test_threads_option_limits_torch_threads():
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_misspelled_flag_gets_a_did_you_mean_from_its_own_command():
+    line = one_error_line(run_cli("run", "dcgan", "--batch-sise", "2"))
+    assert "unrecognized arguments: --batch-sise 2" in line and "did you mean '--batch-size'" in line
+    line = one_error_line(run_cli("list", "--pretraind"))
+    assert "did you mean '--pretrained'" in line
+    assert "did you mean" not in one_error_line(run_cli("run", "dcgan", "stray"))

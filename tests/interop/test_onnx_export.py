@@ -74,6 +74,9 @@ def test_cli_exports_end_to_end_and_never_overwrites_without_force(tmp_path: Pat
     assert again.returncode == 2 and again.stdout == ""
     (line,) = again.stderr.splitlines()
     assert "exists already" in line and "--force" in line
+    slip = run_cli("export", "dcgan.digits", "-o", str(tmp_path / "grid.png"))
+    assert slip.returncode == 2 and slip.stderr.strip().endswith("grid.png: an ONNX file's name ends in .onnx")
+    assert not (tmp_path / "grid.png").exists()
 
 
 def test_without_the_onnx_packages_one_line_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -182,8 +182,11 @@ def test_new_plugin_installs_and_passes_its_own_test(venv: Path, tmp_path: Path)
     proc = gz(venv, "new-plugin", "gz-fresh", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "gz-fresh"
-    proc = gz(venv, "install", *OFFLINE, str(folder), cwd=tmp_path)
+    proc = gz(venv, "install", *OFFLINE, "-e", str(folder), cwd=tmp_path)  # the README's steps: an editable install
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the table printed by the same process that ran pip shows it working (pip's new .pth processed)
+    assert ["gz-fresh", "gz-fresh", "0.1.0", "ok"] in [[c.strip() for c in line.split("│")[1:5]]
+                                                       for line in proc.stdout.splitlines()], proc.stdout + proc.stderr
     plugins = json.loads(gz(venv, "plugins", "--json", cwd=tmp_path).stdout)
     ours = [p for p in plugins if p["distribution"] == "gz-fresh"]
     assert [(p["name"], p["status"], sorted(p["registered"])) for p in ours] == \

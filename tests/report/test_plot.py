@@ -174,3 +174,14 @@ def test_without_matplotlib_one_line_names_the_extra(runs, tmp_path) -> None:
     line = one_error_line(proc)
     assert "ganzoo plot needs the optional package matplotlib" in line and "pip install 'ganzoo[plot]'" in line
     assert not (tmp_path / "r.png").exists()
+
+
+def test_a_run_with_one_log_line_still_shows_its_losses(runs, tmp_path) -> None:
+    """A line through one point draws nothing: the single loss value gets a marker."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text((runs["dcgan"] / "config.json").read_text())
+    (run / "metrics.jsonl").write_text('{"step": 10, "d_loss": 1.0, "g_loss": 2.0, "images_per_sec": 10}\n')
+    scalars = draw([read_run(run)], smoothing=0.8).subfigs[0]
+    loss_panel = scalars.axes[0]
+    assert any(line.get_marker() == "o" and len(line.get_xdata()) == 1 for line in loss_panel.lines)

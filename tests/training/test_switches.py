@@ -1,4 +1,4 @@
-"""Training switches: --precision, --compile, --channels-last, --ema (tiny nets, a few steps)."""
+"""Training switches: --precision, --compile, --[no-]channels-last, --ema (tiny nets, a few steps)."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def _metrics(run):
 # ---------------------------------------------------------------- every switch, end to end
 @pytest.mark.parametrize(
     "switches",
-    [dict(precision="bf16"), dict(precision="fp16"), dict(channels_last=True), dict(ema=0.9)],
-    ids=["bf16", "fp16", "channels-last", "ema"],
+    [dict(precision="bf16"), dict(precision="fp16"), dict(channels_last=False), dict(ema=0.9)],
+    ids=["bf16", "fp16", "no-channels-last", "ema"],
 )
 def test_each_switch_trains_and_records_itself(tmp_path, switches):
     run = tmp_path / "run"
@@ -59,10 +59,11 @@ def test_each_switch_trains_and_records_itself(tmp_path, switches):
     assert (result.ema_generator is not None) == ("ema" in switches)
 
 
-def test_defaults_record_the_switches_off(tmp_path):
+def test_defaults_record_the_switches(tmp_path):
+    """Off by default but channels-last (the same fp32 math, measured faster: see speed.channels_last_on)."""
     result = ganzoo.train("dcgan", out=tmp_path / "run", steps=1, **TINY)
     training = weights.read_metadata(result.generator)["training"]
-    assert (training["precision"], training["compile"], training["channels_last"], training["ema"]) == ("fp32", False, False, 0.0)
+    assert (training["precision"], training["compile"], training["channels_last"], training["ema"]) == ("fp32", False, True, 0.0)
     assert result.ema_generator is None and not (tmp_path / "run" / "generator.ema.safetensors").exists()
 
 
@@ -278,11 +279,13 @@ def test_compile_trains_and_saves_plain_state_dicts(tmp_path):
 # ---------------------------------------------------------------- CLI
 def test_cli_flags_reach_the_run(tmp_path):
     run = tmp_path / "run"
-    proc = run_cli("run", "dcgan", "--steps", "2", "--out", str(run), "--precision", "bf16", "--channels-last",
+    proc = run_cli("run", "dcgan", "--steps", "2", "--out", str(run), "--precision", "bf16", "--no-channels-last",
                    "--ema", "0.99", *TINY_ARGS, check=True)
     assert "generator.ema.safetensors (EMA)" in proc.stdout
     config = json.loads((run / "config.json").read_text())
-    assert (config["precision"], config["channels_last"], config["ema"], config["compile"]) == ("bf16", True, 0.99, False)
+    assert (config["precision"], config["channels_last"], config["ema"], config["compile"]) == ("bf16", False, 0.99, False)
+    run_cli("run", "dcgan", "--steps", "1", "--out", str(tmp_path / "on"), "--channels-last", *TINY_ARGS, check=True)
+    assert json.loads((tmp_path / "on" / "config.json").read_text())["channels_last"] is True
 
 
 @pytest.mark.parametrize(
@@ -298,3 +301,44 @@ def test_cli_bad_values_are_one_line_errors(tmp_path, args, message):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------- the frozen discriminator in the generator step
+@pytest.mark.parametrize("model,extra", [("dcgan", {}), ("wgan-gp", {"n_critic": 2}), ("cgan", {}), ("infogan", {})])
+def test_freezing_the_discriminator_in_the_generator_step_changes_no_number(tmp_path, monkeypatch, model, extra):
+    """The generator step skips the discriminator's weight gradients (which the next
+    discriminator step would clear unread): the same weights, bit for bit, as computing them."""
+    import contextlib
+
+    from ganzoo.training import speed
+
+    fast = ganzoo.train(model, out=tmp_path / "fast", steps=4, **TINY, **extra)
+    monkeypatch.setattr(speed, "frozen", lambda net, active=True: contextlib.nullcontext())
+    plain = ganzoo.train(model, out=tmp_path / "plain", steps=4, **TINY, **extra)
+    _assert_same(plain.generator, fast.generator)
+    _assert_same(plain.discriminator, fast.discriminator)
+
+
+def test_frozen_restores_the_flags_and_records_no_weight_gradients():
+    from ganzoo.training.speed import frozen
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
+    net[1].bias.requires_grad_(False)  # a parameter frozen by its owner stays frozen
+    x = torch.randn(2, 3, requires_grad=True)
+    with frozen(net):
+        out = net(x).sum()
+    assert [p.requires_grad for p in net.parameters()] == [True, True, True, False]
+    out.backward()
+    assert x.grad is not None and all(p.grad is None for p in net.parameters())
+
+
+def test_channels_last_by_default_repeats_bit_for_bit_and_computes_what_contiguous_does(tmp_path):
+    """The default layout is a speed choice only: a fixed seed gives the same weights run to run,
+    and the contiguous run of the same seed agrees to float rounding (the same fp32 math)."""
+    a = ganzoo.train("dcgan", out=tmp_path / "a", steps=3, **TINY)
+    b = ganzoo.train("dcgan", out=tmp_path / "b", steps=3, **TINY)
+    _assert_same(a.generator, b.generator)
+    contiguous = ganzoo.train("dcgan", out=tmp_path / "c", steps=3, channels_last=False, **TINY)
+    ours, theirs = _tensors(a.generator), _tensors(contiguous.generator)
+    for key in ours:
+        torch.testing.assert_close(ours[key], theirs[key], rtol=1e-3, atol=1e-4)

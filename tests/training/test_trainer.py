@@ -162,3 +162,12 @@ def test_dcgan_on_digits_learns(tmp_path):
     # Mean image distance to the real mean image: training must shrink it substantially.
     target = real.mean(0)
     assert (trained.mean(0) - target).abs().mean() < 0.5 * (before.mean(0) - target).abs().mean()
+
+
+def test_config_json_records_the_channels_the_dataset_gave(tmp_path):
+    """dcgan's default is 3 channels; on the 1-channel digits the nets get 1, and config.json
+    (which --config re-runs and --resume reads) says 1 too, like the weights' metadata."""
+    result = ganzoo.train("dcgan", out=tmp_path / "run", steps=1, progress=False, **TINY)
+    config = json.loads((result.run_dir / "config.json").read_text())
+    assert config["architecture_config"]["channels"] == 1
+    assert ganzoo.load(result.run_dir).card.config["channels"] == 1
