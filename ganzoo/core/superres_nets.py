@@ -60,6 +60,12 @@ def finish(low_res: torch.Tensor, detail: torch.Tensor, residual: str, scale: in
     return out if training else out.clamp(-1, 1)
 
 
+def check_low_res(net: str, low_res: torch.Tensor, channels: int) -> None:
+    """A generator's input must be ``(N, channels, H, W)``: a ValueError naming ``net`` otherwise."""
+    if low_res.ndim != 4 or low_res.shape[1] != channels:
+        raise ValueError(f"{net} expects low-resolution images of shape (N, {channels}, H, W), got {tuple(low_res.shape)}")
+
+
 def check_int(model: str, config: dict[str, Any], key: str, minimum: int) -> int:
     """``config[key]`` as an int >= ``minimum`` (whole floats pass; bools do not), or ConfigError."""
     value = config[key]

@@ -48,7 +48,9 @@ import math
 import torch
 from torch import nn
 
-from ganzoo.core.superres_nets import VGGStyleDiscriminator, check_common, check_int, finish, zero_init_
+from ganzoo.core.superres_nets import (
+    VGGStyleDiscriminator, check_common, check_int, check_low_res, finish, zero_init_,
+)
 
 __all__ = ["RRDB", "RRDBNet", "ResidualDenseBlock", "build", "check_config"]
 
@@ -119,10 +121,7 @@ class RRDBNet(nn.Module):
             zero_init_(self.conv_last)
 
     def forward(self, low_res: torch.Tensor) -> torch.Tensor:
-        if low_res.ndim != 4 or low_res.shape[1] != self.channels:
-            raise ValueError(
-                f"RRDBNet expects low-resolution images of shape (N, {self.channels}, H, W), got {tuple(low_res.shape)}"
-            )
+        check_low_res("RRDBNet", low_res, self.channels)
         features = self.conv_first(low_res)
         features = features + self.trunk_conv(self.RRDB_trunk(features))
         for k in range(1, self.n_up + 1):

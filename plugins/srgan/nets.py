@@ -42,7 +42,9 @@ import math
 import torch
 from torch import nn
 
-from ganzoo.core.superres_nets import POOL_GRID, SCALES, VGGStyleDiscriminator, check_common, check_int, finish, zero_init_
+from ganzoo.core.superres_nets import (
+    POOL_GRID, SCALES, VGGStyleDiscriminator, check_common, check_int, check_low_res, finish, zero_init_,
+)
 from ganzoo.errors import ConfigError
 
 #: The generator's normalisation: the paper's batch norm, or none.
@@ -114,10 +116,7 @@ class Generator(nn.Module):
             zero_init_(self.tail)
 
     def forward(self, low_res: torch.Tensor) -> torch.Tensor:
-        if low_res.ndim != 4 or low_res.shape[1] != self.channels:
-            raise ValueError(
-                f"SRResNet expects low-resolution images of shape (N, {self.channels}, H, W), got {tuple(low_res.shape)}"
-            )
+        check_low_res("SRResNet", low_res, self.channels)
         features = self.head((low_res + 1) / 2 if self.unit_input else low_res)
         features = features + self.body_end(self.body(features))
         return finish(low_res, self.tail(self.upsample(features)), self.residual, self.scale, self.training)
