@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--evaluate", action="store_true",
                    help="measure the fp16 file as `ganzoo eval` does and record those metrics (default: the metrics "
                         "the run recorded, from --eval-every)")
-    a.add_argument("--features", default="auto", choices=("auto", "digits", "inception"),
+    a.add_argument("--features", default="auto", choices=("auto", "digits", "fashion", "inception"),
                    help="with --evaluate: the feature space, as `ganzoo eval --features`")
     a.add_argument("--json", action="store_true", help="print the spec's fields as JSON instead of Python")
     p.set_defaults(func=cmd_zoo)

@@ -119,10 +119,11 @@ class TrainConfig:
                          "RUN_DIR/tensorboard (`pip install 'ganzoo[tensorboard]'`)", choices=LOGGERS)
     #: The number of processes of the latest launch (recorded, not set: torchrun decides).
     world_size: int = 1
-    data_root: str | None = option(None, kind="text", help="where torchvision datasets live",
+    data_root: str | None = option(None, kind="text", help="where dataset files live: MNIST/Fashion-MNIST IDX "
+                                   "files (looked for here first), torchvision's CIFAR-10",
                                    metavar="DIR", shown_default="`$GANZOO_HOME/data`")
-    download: bool = option(False, help="download a torchvision dataset if absent (nothing is downloaded unless "
-                            "you ask)")
+    download: bool = option(False, help="download the dataset if it is not found (MNIST, Fashion-MNIST: "
+                            "hash-checked; CIFAR-10 via torchvision); nothing is downloaded unless you ask")
     skip_bad_images: bool = option(False, help="leave out image files that cannot be used (corrupt, truncated, too "
                                    "small) and list them in RUN_DIR/skipped_images.txt, instead of stopping before "
                                    "training")

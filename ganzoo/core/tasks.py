@@ -215,7 +215,9 @@ class PairedTask(TaskAdapter):
     """image -> image (Pix2Pix): ``G(input)`` and ``D(image, input)``; batches hold (target, input).
 
     There is no noise input (Pix2Pix's randomness is the generator's dropout). Quality is
-    measured against the input itself as the baseline (identity).
+    measured against the input itself as the baseline (identity) and, in ``ganzoo eval``, against
+    the classical method the dataset names, if any (``ganzoo.eval.classical``: nl-means for a
+    denoiser).
     """
 
     name = "paired"
@@ -285,12 +287,13 @@ class SuperresTask(PairedTask):
     """low resolution -> high resolution (SRGAN): ``G(low)`` and an unconditional ``D(image)``.
 
     Quality is measured on the Y channel with a ``scale``-pixel border crop, against bicubic
-    upsampling as the baseline.
+    upsampling as the baseline, which is the classical method a user would otherwise call (the
+    label says so; the figures keep their ``baseline_*`` names).
     """
 
     name = "superres"
     verb = "upscaled"
-    baseline_label = "bicubic upscaling"
+    baseline_label = "classical: bicubic upscaling"
     fixed_input_size = False
 
     def __init__(self, nz: int = 0, num_classes: int = 0, scale: int = 4) -> None:

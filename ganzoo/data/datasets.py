@@ -52,6 +52,8 @@ class DatasetRequest:
     #: ``--skip-bad-images``: leave unusable image files out (listed in ``ImageDataset.skipped``)
     #: instead of stopping before training.
     skip_bad_images: bool = False
+    #: Whether the user named ``data_root`` (``--data-root``), rather than it being the default.
+    data_root_given: bool = False
 
 
 def load_dataset(
@@ -72,7 +74,7 @@ def load_dataset(
         raise DataError(f"dataset {spec.name!r} takes no argument; use --dataset {spec.name}")
     request = DatasetRequest(
         spec.name, argument, int(image_size), Path(data_root or default_data_root()), download, dict(settings or {}),
-        skip_bad_images,
+        skip_bad_images, data_root is not None,
     )
     # OSError passes through: a folder that cannot be read is the user's to fix, not the plugin's bug
     dataset = plugin_function(spec, passes=(OSError,))(request)

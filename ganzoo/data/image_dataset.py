@@ -53,6 +53,9 @@ class ImageDataset:
     skipped: list[str] = field(default_factory=list)
     #: The decoded-image cache file ``images`` and ``inputs`` are mapped from; None: in memory.
     cache_file: Path | None = None
+    #: The dataset's official held-out split (Fashion-MNIST's and MNIST's 10,000 test images): no
+    #: run trains on it; evaluation measures samples and the real-vs-real floor against it.
+    test: ImageDataset | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -113,6 +116,7 @@ class ImageRows(ImageDataset):
         self.base, self.rows = base, rows.to(torch.int64)
         self.classes, self.whole, self.skipped, self.held_out = base.classes, base.whole, base.skipped, None
         self.cache_file = base.cache_file
+        self.test = base.test
 
     images = property(lambda self: self.base.images[self.rows])
     labels = property(lambda self: None if self.base.labels is None else self.base.labels[self.rows])

@@ -49,12 +49,16 @@ def split_holdout(dataset: ImageDataset, seed: int, fraction: float = HOLDOUT_FR
     """Split off a fixed, seeded tenth (at most ``most``, at least one) of the examples.
 
     Image-to-image runs measure PSNR/SSIM on these pairs, which they never train on. A dataset
+    with an official held-out split (``dataset.test``) trains on all its examples and holds out
+    the first ``most`` of that split instead. A dataset
     cut from whole photographs (``dataset.held_out`` set) is split by photograph instead: every
     example of a held-out photograph is kept out of training, and ``most`` of them (in seeded
     order) are measured.
     """
     if len(dataset) < 2:
         raise DataError(f"the dataset holds {len(dataset)} example(s); image-to-image training needs at least 2")
+    if dataset.test is not None:  # an official held-out split (edges2fashion): the first ``most`` of it
+        return dataset, subset(dataset.test, torch.arange(min(most, len(dataset.test))))
     if dataset.held_out is not None:
         order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
         marked = dataset.held_out[order]
@@ -75,4 +79,4 @@ def subset(dataset: ImageDataset, index: torch.Tensor) -> ImageDataset:
         return ImageRows(dataset, index)
     pick = lambda t: None if t is None else t[index]  # noqa: E731
     return ImageDataset(dataset.images[index], pick(dataset.labels), dataset.classes, pick(dataset.inputs),
-                        whole=dataset.whole, skipped=dataset.skipped)
+                        whole=dataset.whole, skipped=dataset.skipped, test=dataset.test)

@@ -15,6 +15,7 @@ from ganzoo.data.image_dataset import ImageDataset
 from ganzoo.errors import ConfigError
 from ganzoo.eval.classifier import held_out_accuracy, train_classifier
 from ganzoo.eval.digits_features import digits_split, load_digits_features, reads_digits
+from ganzoo.eval.fashion_features import load_fashion_features, reads_fashion
 
 #: A class is covered when its share of the samples is at least this fraction of the uniform
 #: share 1 / num_classes, and missing (possible mode collapse) below it.
@@ -25,7 +26,9 @@ class ClassJudge:
     """A classifier over a labelled dataset's classes, and its accuracy on images it never saw.
 
     For the digits datasets (10 classes) it is the head of the shipped digits network, which
-    trained on the training part of the evaluation split (:func:`digits_split`); for any other
+    trained on the training part of the evaluation split (:func:`digits_split`); for
+    Fashion-MNIST the head of the shipped Fashion-MNIST network, checked on the official test
+    split (``dataset.test``), which it never trained on; for any other
     labelled data a :class:`~ganzoo.eval.classifier.SmallClassifier` trained for a few seconds
     on the training part of the same split. Either way :attr:`accuracy` is measured on the
     held-out part. Building it leaves the global random stream as it was.
@@ -38,11 +41,17 @@ class ClassJudge:
         self.classes = list(dataset.classes)
         self.device, self.batch_size = device, batch_size
         train, held = digits_split(len(dataset))
-        if reads_digits(dataset_name) and len(self.classes) == 10:
-            net = load_digits_features(device)
-            self.kind = "digits network"
+        shipped = (("digits network", load_digits_features) if reads_digits(dataset_name) else
+                   ("Fashion-MNIST network", load_fashion_features) if reads_fashion(dataset_name) else None)
+        if shipped is not None and len(self.classes) == 10:
+            self.kind, net = shipped[0], shipped[1](device)
             self._classify = lambda images: net(images)[1].argmax(1)
-            self.accuracy = held_out_accuracy(self.predict, dataset.images, dataset.labels, held, device)
+            checked = dataset.test if dataset.test is not None and dataset.test.labels is not None else None
+            if checked is not None:  # the official held-out split
+                self.accuracy = held_out_accuracy(self.predict, checked.images, checked.labels,
+                                                  torch.arange(len(checked)), device)
+            else:
+                self.accuracy = held_out_accuracy(self.predict, dataset.images, dataset.labels, held, device)
         else:
             trained = train_classifier(dataset.images, dataset.labels, len(self.classes), device, seed, split=(train, held))
             self.kind = "small classifier"
@@ -87,6 +96,9 @@ class ClassTally:
 
     def smallest_share(self) -> float:
         return min(self.counts) / self.total
+
+    def largest_share(self) -> float:
+        return max(self.counts) / self.total
 
 
 def conditional_accuracy(predicted: torch.Tensor, asked: torch.Tensor) -> float:

@@ -7,7 +7,9 @@
   for. The *floor* is the same numbers for the real held-out split against the real training
   split, measured the same way at the same sample size: no model can be expected to beat it.
 - **paired and superres models**: PSNR, SSIM (and L1 for paired) on held-out pairs the run
-  never trained on, beside the identity / bicubic baseline.
+  never trained on, beside the identity / bicubic baseline and, where the dataset names one, its
+  classical method (:mod:`ganzoo.eval.classical`: nl-means for a denoiser; for super-resolution
+  the bicubic baseline is the classical method).
 
 Metric names, labels and which way is better: :mod:`ganzoo.eval.metric_names`.
 :class:`SampleEvaluator` holds the real-side statistics, so the trainer can score its
@@ -27,6 +29,7 @@ from ganzoo.data.datasets import ImageDataset, as_float, load_dataset
 from ganzoo.data.splits import subset
 from ganzoo.errors import ConfigError
 from ganzoo.eval import metric_names as names
+from ganzoo.eval.classical import ClassicalBaseline, classical_for
 from ganzoo.eval.code_classes import code_class_match
 from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, conditional_accuracy
 from ganzoo.eval.digits_features import digits_split
@@ -62,8 +65,13 @@ class EvalReport:
     floor_label: str
     classes: dict[str, Any] = field(default_factory=dict)
     step: int = 0
-    #: Image-to-image models on whole photographs: each photograph's figures and the baseline's.
+    #: Image-to-image models on whole photographs: each photograph's figures, the baseline's and
+    #: the classical method's.
     per_image: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The dataset's classical method when it names one, ``{"method": "nl-means", "settings": {...},
+    #: "label": ...}`` (``metrics`` then hold its ``classical_*`` figures and, on whole photographs,
+    #: the model's ``worst_margin_classical_*`` over it); empty: none.
+    classical: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,9 +80,11 @@ class EvalReport:
 class SampleEvaluator:
     """Scores noise/class generators against a dataset's real training split.
 
-    The dataset is split once with :func:`~ganzoo.eval.digits_features.digits_split` (seed 0, a
-    fifth held out; for the digits it is the split the digits network trained on, so its
-    held-out images are new to it, and the class judge is checked on the same images).
+    A dataset with an official held-out split (``dataset.test``: Fashion-MNIST's and MNIST's
+    10,000 test images, which no run trains on) is measured against it. Any other dataset is
+    split once with :func:`~ganzoo.eval.digits_features.digits_split` (seed 0, a fifth held out;
+    for the digits it is the split the digits network trained on, so its held-out images are
+    new to it, and the class judge is checked on the same images).
     ``samples`` defaults to the held-out count, so the model's numbers and the floor come from
     equally many images.
     """
@@ -83,11 +93,14 @@ class SampleEvaluator:
                  samples: int | None = None, inception_weights: str | None = None, seed: int = 0,
                  judge: ClassJudge | None = None) -> None:
         self.space = choose_features(features, dataset_name)
-        train_index, held_index = digits_split(len(dataset))
+        if dataset.test is not None:
+            train_index, held_from, held_index = torch.arange(len(dataset)), dataset.test, torch.arange(len(dataset.test))
+        else:
+            (train_index, held_index), held_from = digits_split(len(dataset)), dataset
         if len(train_index) > MOST_REFERENCE:
             train_index = train_index[torch.randperm(len(train_index), generator=torch.Generator().manual_seed(seed))[:MOST_REFERENCE]]
         held_index = held_index[:MOST_REFERENCE]
-        train, held = subset(dataset, train_index), subset(dataset, held_index)
+        train, held = subset(dataset, train_index), subset(held_from, held_index)
         self.classes = list(dataset.classes)
         self.samples = samples or len(held)
         if self.samples < 10:
@@ -127,6 +140,7 @@ class SampleEvaluator:
             tally = ClassTally.of(predicted, self.classes)
             out["classes_covered"] = float(tally.covered())
             out["class_share_min"] = tally.smallest_share()
+            out["class_share_max"] = tally.largest_share()
             if asked is not None:
                 out["cond_accuracy"] = conditional_accuracy(predicted, asked)
                 diversity = LabelDiversity.of(feats, asked, self.real_spread)
@@ -173,7 +187,7 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
         raise ConfigError(f"the weights of {card.model!r} name no dataset; pass --dataset")
     data = load_dataset(registry, name, int(card.config["image_size"]), data_root, download, card.config)
     if model.is_image_to_image:
-        return _evaluate_pairs(model, data, name, int(training.get("seed", 0)))
+        return _evaluate_pairs(model, data, name, int(training.get("seed", 0)), classical_for(registry.dataset(name)))
     if model.task.needs_labels and data.labels is None:
         raise ConfigError(f"model {card.model!r} is class-conditional; dataset {name!r} has no labels to check it against")
     evaluator = SampleEvaluator(data, name, features=features, device=model.device, samples=samples,
@@ -198,26 +212,42 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
 
 
 @torch.no_grad()
-def _evaluate_pairs(model: GanModel, data: ImageDataset, name: str, seed: int) -> EvalReport:
+def _evaluate_pairs(model: GanModel, data: ImageDataset, name: str, seed: int,
+                    classical: ClassicalBaseline | None = None) -> EvalReport:
     """PSNR/SSIM(/L1) on the run's held-out pairs (its training seed picks them), beside the
-    baseline; on whole held-out photographs when the dataset keeps them (photo demos)."""
+    baseline and the dataset's ``classical`` method (``classical_*`` in the metrics); on whole
+    held-out photographs when the dataset keeps them (photo demos)."""
     if data.whole:
-        return _evaluate_whole(model, data, name)
+        return _evaluate_whole(model, data, name, classical)
     _, held = model.task.split(data, seed)
     if held is None:
         raise ConfigError(f"dataset {name!r} holds no known pairs to measure {model.card.model!r}'s translations against")
     inputs, targets = as_float(held.inputs, model.device), as_float(held.images, model.device)
     scores, baseline = model.task.held_out_scores(inputs, model.transform(inputs), targets)
+    if classical is not None:
+        scores.update({names.CLASSICAL_PREFIX + k: v for k, v in classical.scores(model.task, inputs, targets).items()})
     label = model.task.baseline_label
-    return EvalReport(model.card.model, model.card.task, name, "", len(held), len(held), scores, baseline, label, {}, model.card.step)
+    return EvalReport(model.card.model, model.card.task, name, "", len(held), len(held), scores, baseline, label, {},
+                      model.card.step, classical=_described(classical))
 
 
-def _evaluate_whole(model: GanModel, data: ImageDataset, name: str) -> EvalReport:
+def _evaluate_whole(model: GanModel, data: ImageDataset, name: str, classical: ClassicalBaseline | None = None) -> EvalReport:
     """Means over the whole held-out photographs, each photograph's figures, and the worst
-    margin over the baseline on any one of them (the baseline's own margin is 0)."""
-    result = score_whole_images(model, data.whole)
+    margin over the baseline on any one of them (the baseline's own margin is 0); with a
+    ``classical`` method, its means (``classical_*``) and the model's worst margin over it
+    (``worst_margin_classical_*``: model minus classical on the photograph where that is least)."""
+    result = score_whole_images(model, data.whole, classical)
     margins = result.worst_margins({key: names.higher_is_better(key) for key in result.scores})
+    over_baseline = {k: v for k, v in margins.items() if not k.startswith(names.MARGIN_PREFIX + names.CLASSICAL_PREFIX)}
     label = f"{model.task.baseline_label}, on {len(data.whole)} whole held-out photographs"
-    return EvalReport(model.card.model, model.card.task, name, "", len(data.whole), len(data.whole),
-                      {**result.scores, **margins}, {**result.baseline, **{k: 0.0 for k in margins}}, label, {},
-                      model.card.step, result.per_image)
+    metrics = {**result.scores, **{names.CLASSICAL_PREFIX + k: v for k, v in result.classical.items()}, **margins}
+    return EvalReport(model.card.model, model.card.task, name, "", len(data.whole), len(data.whole), metrics,
+                      {**result.baseline, **{k: 0.0 for k in over_baseline}}, label, {}, model.card.step,
+                      result.per_image, _described(classical))
+
+
+def _described(classical: ClassicalBaseline | None) -> dict[str, Any]:
+    """What a report records of the classical method (empty: none)."""
+    if classical is None:
+        return {}
+    return {"method": classical.method, "settings": dict(classical.settings), "label": classical.label}

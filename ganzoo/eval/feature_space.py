@@ -1,9 +1,10 @@
 """The feature spaces samples and real images are compared in.
 
-``digits`` is ganzoo's small digits network (shipped, offline; FD-digits is not comparable with
-Inception FID); ``inception`` is pytorch-fid's InceptionV3 for standard FID and Inception Score
-(it needs the user's weights file). ``auto`` picks digits for the digits datasets and
-Inception otherwise.
+``digits`` is ganzoo's small digits network and ``fashion`` the same network trained on
+Fashion-MNIST (both shipped, offline; FD-digits and FD-fashion are not comparable with Inception
+FID or with each other); ``inception`` is pytorch-fid's InceptionV3 for standard FID and
+Inception Score (it needs the user's weights file). ``auto`` picks the digits network for the
+digits datasets, the Fashion-MNIST one for Fashion-MNIST and Inception otherwise.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import torch
 
 from ganzoo.errors import ConfigError
 from ganzoo.eval.digits_features import load_digits_features, reads_digits
+from ganzoo.eval.fashion_features import load_fashion_features, reads_fashion
 
-FEATURE_SPACES = ("auto", "digits", "inception")
+FEATURE_SPACES = ("auto", "digits", "fashion", "inception")
+#: The shipped networks, by feature space.
+SHIPPED = {"digits": load_digits_features, "fashion": load_fashion_features}
 
 
 def choose_features(features: str, dataset: str) -> str:
-    """The space ``features`` (``auto``, ``digits``, ``inception``) means for ``dataset``."""
+    """The space ``features`` (``auto``, ``digits``, ``fashion``, ``inception``) means for ``dataset``."""
     if features not in FEATURE_SPACES:
         raise ConfigError(f"unknown feature space {features!r}; choose one of {', '.join(FEATURE_SPACES)}")
     if features == "auto":
-        return "digits" if reads_digits(dataset) else "inception"
+        return "digits" if reads_digits(dataset) else "fashion" if reads_fashion(dataset) else "inception"
     return features
 
 
@@ -30,8 +34,8 @@ class FeatureExtractor:
 
     def __init__(self, space: str, device: torch.device, inception_weights: str | None = None) -> None:
         self.space, self.device = space, device
-        if space == "digits":
-            self._extract = load_digits_features(device)
+        if space in SHIPPED:
+            self._extract = SHIPPED[space](device)
             self.batch = 500
         else:
             from ganzoo.eval.inception import load_inception

@@ -19,6 +19,8 @@ class Metric(NamedTuple):  # a NamedTuple, not a dataclass: cheaper at CLI start
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("fd_digits", "FD-digits", False),
     Metric("kid_digits", "KID-digits", False),
+    Metric("fd_fashion", "FD-fashion", False),
+    Metric("kid_fashion", "KID-fashion", False),
     Metric("fid", "FID (Inception)", False),
     Metric("kid", "KID (Inception)", False),
     Metric("is", "Inception score", True),
@@ -28,6 +30,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("coverage", "coverage (k=5)", True),
     Metric("classes_covered", "classes covered", True),
     Metric("class_share_min", "smallest class share", True),
+    Metric("class_share_max", "largest class share", False),
     Metric("cond_accuracy", "conditional accuracy", True),
     Metric("label_diversity", "per-label diversity", True),
     Metric("label_diversity_min", "least diverse label", True),
@@ -39,19 +42,32 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("worst_margin_psnr", "worst photograph: PSNR over baseline (dB)", True),
     Metric("worst_margin_ssim", "worst photograph: SSIM over baseline", True),
     Metric("worst_margin_l1", "worst photograph: L1 below baseline", True),
+    # the dataset's classical method (nl-means for a denoiser) on the same held-out inputs
+    Metric("classical_psnr", "PSNR of the classical method (dB)", True),
+    Metric("classical_ssim", "SSIM of the classical method", True),
+    Metric("classical_l1", "L1 of the classical method", False),
+    # whole held-out photographs: the model's least advantage over the classical method on any one of them
+    Metric("worst_margin_classical_psnr", "worst photograph: PSNR over the classical method (dB)", True),
+    Metric("worst_margin_classical_ssim", "worst photograph: SSIM over the classical method", True),
+    Metric("worst_margin_classical_l1", "worst photograph: L1 below the classical method", True),
 )}
 
 #: (Fréchet distance, kernel distance) names of each feature space.
-FEATURE_DISTANCES = {"digits": ("fd_digits", "kid_digits"), "inception": ("fid", "kid")}
+FEATURE_DISTANCES = {"digits": ("fd_digits", "kid_digits"), "fashion": ("fd_fashion", "kid_fashion"),
+                     "inception": ("fid", "kid")}
 #: ``<name>_std``: the spread of a metric measured over subsets (KID, Inception score).
 STD_SUFFIX = "_std"
 #: ``baseline_<name>``: the task's baseline (identity, bicubic) on the same held-out pairs.
 BASELINE_PREFIX = "baseline_"
+#: ``classical_<name>``: the dataset's classical method (:mod:`ganzoo.eval.classical`) on the same inputs.
+CLASSICAL_PREFIX = "classical_"
+#: ``worst_margin_<name>``: on whole photographs, the model's least advantage on any one of them.
+MARGIN_PREFIX = "worst_margin_"
 
 #: What "best" means for ``--eval-every``: the first of these that an evaluation gives.
-BEST_BY = ("fd_digits", "fid", "psnr")
+BEST_BY = ("fd_digits", "fd_fashion", "fid", "psnr")
 #: The few numbers a one-line summary shows, in this order: samples against real data ...
-HEADLINE_FEATURES = ("fd_digits", "fid", "kid_digits", "kid", "precision", "recall", "cond_accuracy", "label_diversity")
+HEADLINE_FEATURES = ("fd_digits", "fd_fashion", "fid", "kid_digits", "kid_fashion", "kid", "precision", "recall", "cond_accuracy", "label_diversity")
 #: ... and held-out pairs of image-to-image models.
 HEADLINE_PAIRS = ("psnr", "ssim", "l1")
 HEADLINE = HEADLINE_FEATURES + HEADLINE_PAIRS

@@ -23,11 +23,13 @@ from ganzoo.io.atomic import write_text
 #: Metrics an entry records (and ``ganzoo list --pretrained`` shows), per task: the headline of
 #: ``ganzoo eval``'s report; the rest stays in the report.
 RECORDED = {
-    "noise": ("fd_digits", "kid_digits", "precision", "recall", "classes_covered", "class_share_min",
-              "code_class_accuracy"),
-    "class": ("fd_digits", "kid_digits", "precision", "recall", "classes_covered", "class_share_min", "cond_accuracy",
-              "label_diversity"),
-    "paired": ("psnr", "ssim", "l1", "worst_margin_psnr", "worst_margin_ssim", "worst_margin_l1"),
+    "noise": ("fd_digits", "kid_digits", "fd_fashion", "kid_fashion", "precision", "recall", "classes_covered",
+              "class_share_min", "class_share_max", "code_class_accuracy"),
+    "class": ("fd_digits", "kid_digits", "fd_fashion", "kid_fashion", "precision", "recall", "classes_covered",
+              "class_share_min", "class_share_max", "cond_accuracy", "label_diversity"),
+    # with the dataset's classical method where it names one (nl-means for a denoiser: ganzoo.eval.classical)
+    "paired": ("psnr", "ssim", "l1", "worst_margin_psnr", "worst_margin_ssim", "worst_margin_l1", "classical_psnr",
+               "classical_ssim", "classical_l1", "worst_margin_classical_psnr", "worst_margin_classical_ssim"),
     "superres": ("psnr", "ssim", "worst_margin_psnr", "worst_margin_ssim"),
 }
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

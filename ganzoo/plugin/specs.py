@@ -27,6 +27,16 @@ TASKS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+#: The classical methods a dataset can name (:attr:`DatasetSpec.classical`): what a user would call
+#: instead of a model on that data, and the settings each needs (numbers > 0). ``ganzoo eval``
+#: runs them (:mod:`ganzoo.eval.classical`) beside an image-to-image model and its baseline.
+CLASSICAL_METHODS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        # scikit-image's non-local means; sigma: the noise's standard deviation in 0-255 pixel values
+        "nl-means": ("sigma",),
+    }
+)
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _BUILDER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -200,6 +210,12 @@ class DatasetSpec:
     image_size: int | None = None
     #: The whole images (by name) the dataset keeps out of training and measures on.
     held_out: tuple[str, ...] = ()
+    #: The classical method a user would otherwise call on this data (a key of
+    #: :data:`CLASSICAL_METHODS`, e.g. ``"nl-means"`` for a denoising dataset), which ``ganzoo eval``
+    #: measures beside an image-to-image model; ``""``: none beyond the task's own baseline.
+    classical: str = ""
+    #: Its settings, e.g. ``{"sigma": 25.0}`` (the noise's standard deviation, 0-255 pixel values).
+    classical_settings: Mapping[str, Any] = field(default_factory=dict)
     source: Source | None = None
 
     def __post_init__(self) -> None:
@@ -211,6 +227,21 @@ class DatasetSpec:
             _sizes("dataset", self.name, "image_size", (self.image_size,))
         if not isinstance(self.held_out, tuple) or not all(isinstance(n, str) for n in self.held_out):
             raise PluginError(f"dataset {self.name!r}: held_out must be a tuple of image names, got {self.held_out!r}")
+        _check_text("dataset", self.name, classical=self.classical)
+        settings = _settings("dataset", self.name, "classical_settings", self.classical_settings)
+        object.__setattr__(self, "classical_settings", settings)
+        if not self.classical:
+            if settings:
+                raise ValueError(f"dataset {self.name!r}: classical_settings without a classical method")
+            return
+        if self.classical not in CLASSICAL_METHODS:
+            raise ValueError(f"dataset {self.name!r}: unknown classical method {self.classical!r} "
+                             f"(known: {', '.join(CLASSICAL_METHODS)})")
+        for key in CLASSICAL_METHODS[self.classical]:
+            value = settings.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"dataset {self.name!r}: classical method {self.classical!r} needs "
+                                 f"classical_settings[{key!r}], a number > 0, got {value!r}")
 
 
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -4,6 +4,7 @@ from ganzoo import DatasetSpec, hookimpl
 from ganzoo_plugins.datasets.photos import HELD_OUT
 
 LOADERS = "ganzoo_plugins.datasets.loaders"
+MNIST_FAMILY = "ganzoo_plugins.datasets.mnist_family"
 
 
 @hookimpl
@@ -50,6 +51,9 @@ def register_datasets(register):
             summary="Noisy photo (Gaussian, sigma 25 of 255) -> photo pairs cropped from the bundled photographs, split by photograph (offline demo)",
             image_size=64,
             held_out=HELD_OUT,
+            # what a user would call instead of a denoiser: ganzoo eval measures it beside the model
+            classical="nl-means",
+            classical_settings={"sigma": 25.0},  # paired.NOISE_SIGMA (that module imports torch)
         )
     )
     register(
@@ -97,13 +101,40 @@ def register_datasets(register):
             held_out=HELD_OUT,
         )
     )
-    for name, title in (("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10")):
-        register(
-            DatasetSpec(
-                name=name,
-                builder=f"{LOADERS}:{name.replace('-', '_')}",
-                summary=f"{title} training split via torchvision (--data-root, --download)",
-                labelled=True,
-                image_size=32,
-            )
+    # The IDX datasets: the official test split is the held-out split (never trained on).
+    register(
+        DatasetSpec(
+            name="fashion-mnist",
+            builder=f"{MNIST_FAMILY}:fashion_mnist",
+            summary="Fashion-MNIST: 60,000 28x28 clothing images in 10 classes, 10,000 held out (apt-get install "
+                    "dataset-fashion-mnist, --data-root or --download)",
+            labelled=True,
+            image_size=32,
         )
+    )
+    register(
+        DatasetSpec(
+            name="edges2fashion",
+            builder="ganzoo_plugins.datasets.paired:edges2fashion",
+            summary="Edge map -> Fashion-MNIST item pairs (Sobel edges, dark on white); the official test split is held out",
+            image_size=32,
+        )
+    )
+    register(
+        DatasetSpec(
+            name="mnist",
+            builder=f"{MNIST_FAMILY}:mnist",
+            summary="MNIST: 60,000 28x28 handwritten digits, 10,000 held out (--data-root or --download)",
+            labelled=True,
+            image_size=32,
+        )
+    )
+    register(
+        DatasetSpec(
+            name="cifar10",
+            builder=f"{LOADERS}:cifar10",
+            summary="CIFAR-10 training split via torchvision (--data-root, --download)",
+            labelled=True,
+            image_size=32,
+        )
+    )

@@ -43,13 +43,5 @@ def _torchvision(request: DatasetRequest, cls_name: str, folder_name: str) -> Im
     return ImageDataset(resize_images(images.to(torch.uint8), request.image_size), labels, list(ds.classes))
 
 
-def mnist(request: DatasetRequest) -> ImageDataset:
-    return _torchvision(request, "MNIST", "MNIST")
-
-
-def fashion_mnist(request: DatasetRequest) -> ImageDataset:
-    return _torchvision(request, "FashionMNIST", "FashionMNIST")
-
-
 def cifar10(request: DatasetRequest) -> ImageDataset:
     return _torchvision(request, "CIFAR10", "cifar-10-batches-py")

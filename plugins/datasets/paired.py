@@ -242,12 +242,34 @@ def photo_pairs(request: DatasetRequest, dataset: str,
 
 def edge_map(photo: torch.Tensor) -> torch.Tensor:
     """uint8 RGB (3, H, W) -> uint8 (1, H, W): Sobel magnitude of the luma, dark edges on white."""
-    rgb = photo.float()
-    luma = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])[None, None]
+    return edge_maps(photo[None])[0]
+
+
+def edge_maps(images: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """uint8 (N, 1 or 3, H, W) -> uint8 (N, 1, H, W): each image's Sobel magnitude of the luma,
+    scaled so that its 99th percentile is full black, dark edges on white."""
     sobel_x = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
     kernels = torch.stack([sobel_x, sobel_x.t()])[:, None]
-    gradients = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), kernels)
-    magnitude = gradients.square().sum(dim=1).sqrt()[0]
-    scale = torch.quantile(magnitude.flatten(), 0.99).clamp_min(1e-6)
-    edges = (magnitude / scale).clamp_(0, 1)
-    return (255 * (1 - edges)).round_().to(torch.uint8)[None]
+    out = []
+    for start in range(0, len(images), chunk):
+        part = images[start : start + chunk].float()
+        luma = part if part.shape[1] == 1 else (0.299 * part[:, 0:1] + 0.587 * part[:, 1:2] + 0.114 * part[:, 2:3])
+        gradients = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), kernels)
+        magnitude = gradients.square().sum(dim=1).sqrt()
+        scale = torch.quantile(magnitude.flatten(1), 0.99, dim=1).clamp_min(1e-6)[:, None, None]
+        edges = (magnitude / scale).clamp_(0, 1)
+        out.append((255 * (1 - edges)).round_().to(torch.uint8)[:, None])
+    return torch.cat(out)
+
+
+# ---------------------------------------------------------------- edges2fashion
+def edges2fashion(request: DatasetRequest) -> ImageDataset:
+    """Edge map -> Fashion-MNIST item (the edges2shoes of this data): each image's
+    :func:`edge_maps`, computed at the run's image size. Trains on the official training split;
+    the official test split is held out (``test``) and measured by ``ganzoo eval``."""
+    from ganzoo_plugins.datasets.mnist_family import FASHION_MNIST, load_idx_dataset
+
+    items = load_idx_dataset(FASHION_MNIST, request)
+    assert items.test is not None
+    test = ImageDataset(items.test.images, inputs=edge_maps(items.test.images))
+    return ImageDataset(items.images, inputs=edge_maps(items.images), test=test)

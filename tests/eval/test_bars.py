@@ -29,3 +29,13 @@ def test_plain_bounds_and_missing_figures():
 def test_a_malformed_bar_is_one_clear_error(bar):
     with pytest.raises(ConfigError, match="malformed quality bar"):
         missed([bar], {"psnr": 1.0}, {"psnr": 1.0})
+
+
+def test_a_multiple_of_the_floor_bounds_a_distance_whose_floor_is_not_zero():
+    bar = {"metric": "fd_fashion", "over": "floor", "times_at_most": 3}
+    assert missed([bar], {"fd_fashion": 2.9}, {"fd_fashion": 1.0}) == []
+    assert missed([bar], {"fd_fashion": 3.3}, {"fd_fashion": 1.1}) == []
+    assert missed([bar], {"fd_fashion": 3.5}, {"fd_fashion": 1.0}) == ["fd_fashion <= 3 x floor: fd_fashion 3.5, floor 1 (3.5x)"]
+    assert missed([bar], {"fd_fashion": 3.5}, {}) == ["fd_fashion <= 3 x floor: the evaluation gave no fd_fashion"]
+    with pytest.raises(ConfigError, match="malformed quality bar"):
+        missed([{"metric": "fd_fashion", "times_at_most": 3}], {"fd_fashion": 1.0}, {"fd_fashion": 1.0})

@@ -21,7 +21,8 @@ NAMES = [entry["name"] for entry in MANIFEST]
 def test_the_zoo_ships_the_promised_entries() -> None:
     assert {"dcgan.digits", "wgan-gp.digits", "cgan.digits"} <= set(NAMES)
     tasks = {get_registry().architecture(get_registry().model(get_registry().pretrained(n).model).architecture).task for n in NAMES}
-    assert tasks == {"noise", "class", "paired", "superres"}
+    # no paired entry: pix2pix.noisy2photos left the zoo, scikit-image's nl-means beat it on every held-out photograph
+    assert tasks == {"noise", "class", "superres"}
 
 
 @pytest.mark.parametrize("name", NAMES)
