@@ -19,7 +19,7 @@ def register_architectures(register):
             paper=PAPER,
             defaults={"image_size": 256, "input_channels": 3, "channels": 3, "ngf": 64, "ndf": 64,
                       "norm": "batch", "dropout": True, "n_layers": 3},
-            image_sizes=(64, 128, 256),
+            image_sizes=(32, 64, 128, 256),
         )
     )
 

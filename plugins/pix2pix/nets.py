@@ -6,7 +6,8 @@ The layout follows the reference implementation (junyanz/pytorch-CycleGAN-and-pi
 batch norm and ngf = ndf = 64 the parameter counts are the reference's: 54,413,955 for the
 generator and 2,768,705 for the discriminator (6 input channels).
 
-Generator (``num_downs = log2(image_size)`` levels: 8 at 256, 7 at 128, 6 at 64). Level ``i``
+Generator (``num_downs = log2(image_size)`` levels: 8 at 256, 7 at 128, 6 at 64, 5 at 32 for
+Fashion-MNIST-sized items). Level ``i``
 halves the resolution with a 4x4 stride-2 convolution to ``min(ngf * 2**i, ngf * 8)``
 channels; the decoder mirrors it with 4x4 stride-2 transposed convolutions, and every
 decoder level but the outermost is concatenated with the encoder features of the same
@@ -48,13 +49,13 @@ from ganzoo.core.patchgan import NORMS, check_norm, check_patches, norm_layer, p
 __all__ = ["IMAGE_SIZES", "NORMS", "PatchDiscriminator", "UNetGenerator", "build", "num_downs", "patch_grid"]
 
 #: Image sizes the U-Net supports (num_downs = log2(size), down to a 1x1 bottleneck).
-IMAGE_SIZES = (64, 128, 256)
+IMAGE_SIZES = (32, 64, 128, 256)
 
 def num_downs(image_size: int) -> int:
     """The U-Net's depth for ``image_size``: log2 of it, so the bottleneck is 1x1."""
     if image_size not in IMAGE_SIZES:
         sizes = ", ".join(str(s) for s in IMAGE_SIZES)
-        raise ConfigError(f"pix2pix supports image sizes {sizes}, got {image_size}; use --image-size 256 (or 128, 64)")
+        raise ConfigError(f"pix2pix supports image sizes {sizes}, got {image_size}; use --image-size 256 (or 128, 64, 32)")
     return int(math.log2(image_size))
 
 

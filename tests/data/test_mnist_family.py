@@ -35,43 +35,7 @@ from ganzoo.plugin.discovery import get_registry
 from ganzoo_plugins.datasets import mnist_family
 from tests.helpers import REPO
 
-TRAIN, TEST = 30, 12
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
-         "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
-
-
-# ---------------------------------------------------------------- small IDX files
-def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
-    """``array`` as an IDX file: two zero bytes, the type code, the number of dimensions, each
-    dimension as a big-endian uint32, then the values."""
-    return b"\0\0" + bytes([type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
-
-
-def small_arrays(seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "train_images": rng.integers(0, 256, (TRAIN, 28, 28), dtype=np.uint8),
-        "train_labels": (np.arange(TRAIN) % 10).astype(np.uint8),
-        "test_images": rng.integers(0, 256, (TEST, 28, 28), dtype=np.uint8),
-        "test_labels": (np.arange(TEST)[::-1] % 10).astype(np.uint8),
-    }
-
-
-def file_bytes(packed: bool = True, seed: int = 0) -> dict[str, bytes]:
-    """The four files' names (``.gz`` when ``packed``) -> their bytes."""
-    files = {}
-    for role, array in small_arrays(seed).items():
-        data = idx_bytes(array)
-        files[STEMS[role] + (".gz" if packed else "")] = gzip.compress(data, mtime=0) if packed else data
-    return files
-
-
-def write_set(folder: Path, packed: bool = True, seed: int = 0) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in file_bytes(packed, seed).items():
-        (folder / name).write_bytes(data)
-    return folder
+from tests.helpers.idx_files import FASHION_CLASSES, TEST, TRAIN, file_bytes, idx_bytes, small_arrays, write_set
 
 
 def load(name: str, size: int = 32, **kwargs: object):
@@ -387,7 +351,7 @@ def test_download_lands_in_ganzoo_home_and_loads(tmp_path: Path, home: Path, ser
         assert (folder / name).read_bytes() == data
     assert sorted(server.requests) == sorted(f"/good/{n}" for n in published())
     err = capsys.readouterr().err
-    assert f"ganzoo: downloading mnist train-images-idx3-ubyte.gz (" in err and server.url("/good/train-images-idx3-ubyte.gz") in err
+    assert "ganzoo: downloading mnist train-images-idx3-ubyte.gz (" in err and server.url("/good/train-images-idx3-ubyte.gz") in err
 
     # the second load finds them: no request reaches the server, with --download or without
     load("mnist", 28, data_root=empty, download=True)

@@ -152,3 +152,19 @@ def test_noisy2photos_pairs_photographs_with_their_seeded_noisy_versions():
     assert not ds.held_out[: len(ds) - int(ds.held_out.sum())].any()
     for whole in ds.whole:
         assert whole.input.shape == whole.target.shape and 15 < (whole.input.float() - whole.target.float()).std() < 26
+
+
+def test_edges2fashion_pairs_edge_maps_with_items_and_holds_out_the_official_test_split(tmp_path):
+    from ganzoo.data.splits import split_holdout
+    from ganzoo_plugins.datasets.paired import edge_maps
+    from tests.helpers.idx_files import TEST, TRAIN, write_set
+
+    root = write_set(tmp_path / "fashion")
+    pairs = load_dataset(get_registry(), "edges2fashion", 32, data_root=root)
+    items = load_dataset(get_registry(), "fashion-mnist", 32, data_root=root)
+    assert pairs.images.shape == (TRAIN, 1, 32, 32) and torch.equal(pairs.images, items.images)
+    assert torch.equal(pairs.inputs, edge_maps(items.images)) and pairs.labels is None
+    assert torch.equal(pairs.test.images, items.test.images) and torch.equal(pairs.test.inputs, edge_maps(items.test.images))
+    train, held = split_holdout(pairs, seed=3)  # every training pair trains; the held-out pairs are the test split's
+    assert len(train) == TRAIN and torch.equal(held.images, items.test.images) and len(held) == TEST
+    assert len(split_holdout(pairs, seed=0, most=5)[1]) == 5

@@ -13,7 +13,7 @@ from ganzoo_plugins.pix2pix.nets import PatchDiscriminator, UNetGenerator, build
 DEFAULTS = {"image_size": 256, "input_channels": 3, "channels": 3, "ngf": 64, "ndf": 64, "norm": "batch",
             "dropout": True, "n_layers": 3}
 #: The PatchGAN's logit map per image size (n_layers 3): S / 8 - 2.
-GRID = {256: 30, 128: 14, 64: 6}
+GRID = {256: 30, 128: 14, 64: 6, 32: 2}
 
 
 def small(**overrides) -> tuple[nn.Module, nn.Module]:
@@ -39,7 +39,7 @@ def test_128_matches_the_reference_unet_128_and_instance_norm_drops_the_norm_par
     assert count(generator) == 54_409_603 and count(discriminator) == 2_767_809
 
 
-@pytest.mark.parametrize("size", [64, 128, 256])
+@pytest.mark.parametrize("size", [32, 64, 128, 256])
 @pytest.mark.parametrize("in_channels, out_channels", [(3, 3), (1, 3)])
 def test_shapes_for_every_size(size, in_channels, out_channels):
     torch.manual_seed(0)
@@ -50,7 +50,7 @@ def test_shapes_for_every_size(size, in_channels, out_channels):
     assert fake.min() >= -1 and fake.max() <= 1
     scores = discriminator(fake, condition)
     assert scores.shape == (2, 1, GRID[size], GRID[size]) == (2, 1, patch_grid(size), patch_grid(size))
-    assert len(generator.downs) == {64: 6, 128: 7, 256: 8}[size]
+    assert len(generator.downs) == {32: 5, 64: 6, 128: 7, 256: 8}[size]
 
 
 def test_discriminator_scores_the_condition_beside_the_images():
@@ -147,8 +147,8 @@ def test_init_is_n_0_002_with_zero_biases():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"image_size": 32}, "supports image sizes 64, 128, 256, got 32"),
-        ({"image_size": 100}, "supports image sizes 64, 128, 256, got 100"),
+        ({"image_size": 48}, "supports image sizes 32, 64, 128, 256, got 48"),
+        ({"image_size": 100}, "supports image sizes 32, 64, 128, 256, got 100"),
         ({"norm": "group"}, "unknown norm 'group'"),
         ({"n_layers": 0}, "n_layers >= 1"),
         ({"image_size": 64, "n_layers": 6}, "leaves no patches"),
