@@ -1,6 +1,6 @@
 """Train ganzoo's Fashion-MNIST feature network and write ``ganzoo/eval/assets/fashion-features.safetensors``.
 
-    python scripts/train_fashion_features.py [--steps 3000] [--batch-size 128] [--out PATH]
+    python scripts/train_fashion_features.py [--steps 3500] [--batch-size 128] [--out PATH]
 
 It trains on Fashion-MNIST's official training split at 32x32 (the images ``--dataset
 fashion-mnist`` gives every model; ``apt-get install dataset-fashion-mnist``, ``--data-root`` or
@@ -17,19 +17,21 @@ import torch
 from ganzoo.core.model import count_parameters
 from ganzoo.data.datasets import load_dataset
 from ganzoo.eval.digits_features import IMAGE_SIZE, train_feature_net
-from ganzoo.eval.fashion_features import ASSET, WIDTH
+from ganzoo.eval.fashion_features import ASSET, FLIP, NORM, SHIFT, WIDTH
 from ganzoo.io import weights
 from ganzoo.plugin.discovery import get_registry
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=3500)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--download", action="store_true")
+    parser.add_argument("--shift", type=int, default=SHIFT, help="random shifts of up to N pixels")
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=FLIP, help="random left-right mirroring")
     parser.add_argument("--out", default=str(ASSET))
     args = parser.parse_args()
     if args.threads:
@@ -42,7 +44,7 @@ def main() -> None:
     held = torch.arange(len(data), len(images))
     start = time.perf_counter()
     result = train_feature_net(images, labels, train, held, steps=args.steps, batch_size=args.batch_size,
-                               seed=args.seed, width=WIDTH)
+                               seed=args.seed, width=WIDTH, norm=NORM, shift=args.shift, flip=args.flip)
     seconds = time.perf_counter() - start
     meta = {
         "role": "fashion-features",
@@ -52,8 +54,11 @@ def main() -> None:
         "batch_size": str(args.batch_size),
         "seed": str(args.seed),
         "width": str(WIDTH),
+        "norm": "batch" if NORM else "none",
+        "augment": f"shift {args.shift}, flip {args.flip}",
         "num_params": str(count_parameters(result.net)),
-        "command": f"python scripts/train_fashion_features.py --steps {args.steps} --batch-size {args.batch_size} --seed {args.seed}",
+        "command": (f"python scripts/train_fashion_features.py --steps {args.steps} --batch-size {args.batch_size} "
+                    f"--seed {args.seed} --shift {args.shift} --{'' if args.flip else 'no-'}flip"),
         "torch": torch.__version__,
         "train_seconds": f"{seconds:.0f}",
     }

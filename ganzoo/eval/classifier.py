@@ -45,13 +45,14 @@ class SmallClassifier(nn.Module):
 
 def fit_classifier(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, train_index: torch.Tensor, *,
                    steps: int, batch_size: int, lr: float, logits: Callable[[Any], torch.Tensor] | None = None,
-                   cosine: bool = False, shift: int = 0) -> nn.Module:
+                   cosine: bool = False, shift: int = 0, flip: bool = False) -> nn.Module:
     """Train ``net`` by Adam on the cross-entropy of random batches of the ``train_index`` examples.
 
     ``images`` are uint8 (N x C x H x W) on the net's device, made floats in [-1, 1] a batch at
     a time (no float copy of a whole dataset). ``logits`` picks the logits from the net's output
     (default: the output itself); ``cosine`` anneals the learning rate to zero; ``shift`` moves
-    each batch by up to that many pixels (one random shift per batch, the border padded black).
+    each batch by up to that many pixels (one random shift per batch, the border padded black);
+    ``flip`` mirrors a random half of each batch left to right.
     Batches and shifts come from the global random stream: callers seed it, and fork it when a
     run's own stream must not move.
     """
@@ -65,6 +66,9 @@ def fit_classifier(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, t
         if shift:
             dx, dy = torch.randint(0, 2 * shift + 1, (2,)).tolist()
             inputs = F.pad(inputs, (shift,) * 4, value=-1.0)[:, :, dy : dy + height, dx : dx + width]
+        if flip:
+            mirrored = (torch.rand(len(inputs)) < 0.5).to(inputs.device)[:, None, None, None]
+            inputs = torch.where(mirrored, inputs.flip(-1), inputs)
         out = net(inputs)
         loss = F.cross_entropy(out if logits is None else logits(out), labels[batch])
         optimizer.zero_grad(set_to_none=True)

@@ -23,6 +23,13 @@ ASSET = Path(__file__).parent / "assets" / "fashion-features.safetensors"
 FASHION_DATASETS = ("fashion-mnist",)
 #: Channel width of the shipped network (the digits network's 32 costs 1.8x the training time on a CPU).
 WIDTH = 24
+#: Batch norm after every convolution: without it (and with +-2 px shifts) 3,000 steps of 128
+#: reached 88.2 % test accuracy; with it, 3,500 steps reached 92.3 %.
+NORM = True
+#: Augmentation while training: random mirroring (clothes are left-right symmetric), no shifts
+#: (with +-1 px shifts as well: 92.2 %, one run each).
+SHIFT = 0
+FLIP = True
 
 
 def reads_fashion(dataset: str | None) -> bool:

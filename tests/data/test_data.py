@@ -82,8 +82,8 @@ def test_missing_folder_and_bad_names(tmp_path):
         load("digit")
 
 
-def test_absent_torchvision_dataset_says_where_and_how(tmp_path):
-    with pytest.raises(DataError, match=r"MNIST is not under .*MNIST; add --download"):
+def test_absent_dataset_says_where_and_how(tmp_path):
+    with pytest.raises(DataError, match=r"MNIST is not installed \(looked in .*\); add --download"):
         load("mnist", data_root=tmp_path)
     proc = run_cli("run", "cifar10", "--out", str(tmp_path / "r"))
     assert proc.returncode == 2 and "unknown model 'cifar10'" in proc.stderr
