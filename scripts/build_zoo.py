@@ -45,7 +45,9 @@ CGAN_FASHION = [{"metric": "fd_fashion", "at_most": 5.0}, {"metric": "precision"
                 {"metric": "recall", "at_least": 0.15}, {"metric": "cond_accuracy", "at_least": 0.88}]
 ACGAN_FASHION = [{"metric": "fd_fashion", "at_most": 6.5}, {"metric": "precision", "at_least": 0.65},
                  {"metric": "recall", "at_least": 0.04}, {"metric": "cond_accuracy", "at_least": 0.92}]
-WGAN_GP_FASHION = [{"metric": "precision", "at_least": 0.0}]
+WGAN_GP_FASHION = [{"metric": "fd_fashion", "at_most": 3.7}, {"metric": "precision", "at_least": 0.55},
+                   {"metric": "recall", "at_least": 0.5}, {"metric": "class_share_min", "at_least": 0.06},
+                   {"metric": "class_share_max", "at_most": 0.14}]
 INFOGAN_FASHION = [{"metric": "code_class_accuracy", "at_least": 0.45}, {"metric": "precision", "at_least": 0.55},
                    {"metric": "recall", "at_least": 0.3}, {"metric": "class_share_min", "at_least": 0.06},
                    {"metric": "fd_fashion", "at_most": 5.3}]
