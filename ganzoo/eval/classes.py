@@ -14,7 +14,7 @@ import torch
 from ganzoo.data.image_dataset import ImageDataset
 from ganzoo.errors import ConfigError
 from ganzoo.eval.classifier import held_out_accuracy, train_classifier
-from ganzoo.eval.digits_features import digits_split, load_digits_features, reads_digits
+from ganzoo.eval.digits_features import digits_split, held_out_part, load_digits_features, reads_digits
 from ganzoo.eval.fashion_features import load_fashion_features, reads_fashion
 
 #: A class is covered when its share of the samples is at least this fraction of the uniform
@@ -46,12 +46,8 @@ class ClassJudge:
         if shipped is not None and len(self.classes) == 10:
             self.kind, net = shipped[0], shipped[1](device)
             self._classify = lambda images: net(images)[1].argmax(1)
-            checked = dataset.test if dataset.test is not None and dataset.test.labels is not None else None
-            if checked is not None:  # the official held-out split
-                self.accuracy = held_out_accuracy(self.predict, checked.images, checked.labels,
-                                                  torch.arange(len(checked)), device)
-            else:
-                self.accuracy = held_out_accuracy(self.predict, dataset.images, dataset.labels, held, device)
+            _, checked, index = held_out_part(dataset)  # the official test split, else the evaluation split
+            self.accuracy = held_out_accuracy(self.predict, checked.images, checked.labels, index, device)
         else:
             trained = train_classifier(dataset.images, dataset.labels, len(self.classes), device, seed, split=(train, held))
             self.kind = "small classifier"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -81,6 +82,17 @@ def digits_split(count: int, seed: int = SPLIT_SEED, fraction: float = HELD_OUT_
     """(train indices, held-out indices), each sorted, of a dataset of ``count`` images: the
     evaluation split (a seeded permutation; see :mod:`ganzoo.data.splits`)."""
     return split_indices(count, seed, fraction, ordered=True)
+
+
+def held_out_part(dataset: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
+    """``(training indices of dataset, the dataset holding the held-out images, their indices)``:
+    the official test split where the dataset has one (``dataset.test``: MNIST, Fashion-MNIST),
+    else the :func:`digits_split` of the dataset itself. Evaluation and the class judge both
+    hold out exactly this."""
+    if dataset.test is not None:
+        return torch.arange(len(dataset)), dataset.test, torch.arange(len(dataset.test))
+    train, held = digits_split(len(dataset))
+    return train, dataset, held
 
 
 #: Features are calibrated on at most this many training images (the first of the split).

@@ -32,7 +32,7 @@ from ganzoo.eval import metric_names as names
 from ganzoo.eval.classical import ClassicalBaseline, classical_for
 from ganzoo.eval.code_classes import code_class_match
 from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, conditional_accuracy
-from ganzoo.eval.digits_features import digits_split
+from ganzoo.eval.digits_features import held_out_part
 from ganzoo.eval.whole_images import score_whole_images
 from ganzoo.eval.feature_space import FEATURE_SPACES, FeatureExtractor, choose_features
 from ganzoo.eval.label_diversity import LabelDiversity, spread_per_label
@@ -93,10 +93,7 @@ class SampleEvaluator:
                  samples: int | None = None, inception_weights: str | None = None, seed: int = 0,
                  judge: ClassJudge | None = None) -> None:
         self.space = choose_features(features, dataset_name)
-        if dataset.test is not None:
-            train_index, held_from, held_index = torch.arange(len(dataset)), dataset.test, torch.arange(len(dataset.test))
-        else:
-            (train_index, held_index), held_from = digits_split(len(dataset)), dataset
+        train_index, held_from, held_index = held_out_part(dataset)
         if len(train_index) > MOST_REFERENCE:
             train_index = train_index[torch.randperm(len(train_index), generator=torch.Generator().manual_seed(seed))[:MOST_REFERENCE]]
         held_index = held_index[:MOST_REFERENCE]
