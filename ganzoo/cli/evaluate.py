@@ -53,7 +53,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             classical = report.metrics.get(CLASSICAL_PREFIX + key)
             row += ("-" if classical is None else _number(classical),)
         rows.append(row)
-    if report.features:
+    domains = report.classes.get("domain_a"), report.classes.get("domain_b")
+    if all(domains):
+        what = (f"{report.samples} held-out test images each of {domains[0]} (A) and {domains[1]} (B) of {report.dataset}, "
+                f"each translated to the other class, against {report.reference} real training images of B")
+    elif report.features:
         what = f"{report.samples} samples vs {report.reference} real training images of {report.dataset}"
     elif report.per_image:
         what = f"{report.samples} whole held-out photographs of {report.dataset} (means over photographs)"
@@ -78,6 +82,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             above = sum(f["psnr"] > f[CLASSICAL_PREFIX + "psnr"] for f in report.per_image.values())
             out.print(f"PSNR above {method} on {above} of {len(report.per_image)} photographs; "
                       f"worst photograph {worst:+.2f} dB against {method}")
+    untranslated = report.classes.get("untranslated_read_as_target")
+    if untranslated:
+        out.print("doing nothing (the untranslated test images read as the other class): "
+                  + "  ".join(f"{label(k)} {v:.1%}" for k, v in untranslated.items()))
     shares = report.classes.get("shares")
     if shares:
         out.print("class shares: " + "  ".join(f"{k} {v:.0%}" for k, v in shares.items()))

@@ -56,6 +56,10 @@ class ImageDataset:
     #: The dataset's official held-out split (Fashion-MNIST's and MNIST's 10,000 test images): no
     #: run trains on it; evaluation measures samples and the real-vs-real floor against it.
     test: ImageDataset | None = None
+    #: An unpaired dataset whose two domains are two classes of one labelled dataset
+    #: (``sneakers2boots``): ``((name, index), (name, index))`` of domain A's class and domain B's
+    #: in that dataset's labels, so evaluation can read each translation with its class judge.
+    domain_classes: tuple[tuple[str, int], tuple[str, int]] | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:

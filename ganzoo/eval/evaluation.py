@@ -33,6 +33,7 @@ from ganzoo.eval.classical import ClassicalBaseline, classical_for
 from ganzoo.eval.code_classes import code_class_match
 from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, conditional_accuracy
 from ganzoo.eval.digits_features import held_out_part
+from ganzoo.eval.translation import score_class_translation
 from ganzoo.eval.whole_images import score_whole_images
 from ganzoo.eval.feature_space import FEATURE_SPACES, FeatureExtractor, choose_features
 from ganzoo.eval.label_diversity import LabelDiversity, spread_per_label
@@ -183,6 +184,8 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
     if not name:
         raise ConfigError(f"the weights of {card.model!r} name no dataset; pass --dataset")
     data = load_dataset(registry, name, int(card.config["image_size"]), data_root, download, card.config)
+    if model.is_image_to_image and data.domain_classes is not None and data.test is not None:
+        return _evaluate_translation(model, data, name, features)
     if model.is_image_to_image:
         return _evaluate_pairs(model, data, name, int(training.get("seed", 0)), classical_for(registry.dataset(name)))
     if model.task.needs_labels and data.labels is None:
@@ -228,6 +231,15 @@ def _evaluate_pairs(model: GanModel, data: ImageDataset, name: str, seed: int,
     label = model.task.baseline_label
     return EvalReport(model.card.model, model.card.task, name, "", len(held), len(held), scores, baseline, label, {},
                       model.card.step, classical=_described(classical))
+
+
+def _evaluate_translation(model: GanModel, data: ImageDataset, name: str, features: str) -> EvalReport:
+    """An unpaired model between two classes of one dataset (``sneakers2boots``): each held-out
+    test image translated to the other class and read by the class judge
+    (:mod:`ganzoo.eval.translation`), beside the real test images of the target class."""
+    result = score_class_translation(model, data, name, features)
+    return EvalReport(model.card.model, model.card.task, name, result.space, result.samples, result.reference,
+                      result.metrics, result.floor, "real test images of the target class", result.details, model.card.step)
 
 
 def _evaluate_whole(model: GanModel, data: ImageDataset, name: str, classical: ClassicalBaseline | None = None) -> EvalReport:

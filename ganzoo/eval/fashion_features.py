@@ -20,7 +20,7 @@ from ganzoo.eval.digits_features import DigitsFeatureNet, load_feature_net
 
 ASSET = Path(__file__).parent / "assets" / "fashion-features.safetensors"
 #: Datasets whose images the network understands (its head reads their 10 classes).
-FASHION_DATASETS = ("fashion-mnist",)
+FASHION_DATASETS = ("fashion-mnist", "sneakers2boots")
 #: Channel width of the shipped network (the digits network's 32 costs 1.8x the training time on a CPU).
 WIDTH = 24
 #: Batch norm after every convolution: without it (and with +-2 px shifts) 3,000 steps of 128

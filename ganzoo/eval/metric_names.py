@@ -35,6 +35,10 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("label_diversity", "per-label diversity", True),
     Metric("label_diversity_min", "least diverse label", True),
     Metric("code_class_accuracy", "code-class match (best 1:1)", True),
+    # unpaired translation between two classes (sneakers2boots): read by the class judge
+    Metric("translation_accuracy", "A to B: read as B", True),
+    Metric("translation_accuracy_ba", "B to A: read as A", True),
+    Metric("cycle_l1", "cycle L1 (A-B-A, B-A-B)", False),
     Metric("psnr", "PSNR (dB)", True),
     Metric("ssim", "SSIM", True),
     Metric("l1", "L1", False),

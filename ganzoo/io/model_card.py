@@ -24,7 +24,8 @@ from ganzoo.io.zoo_entry import recorded_command as _command, recorded_metrics a
 
 #: Hub pipeline tags by ganzoo task (the Hub's filters); a task not listed gets none.
 PIPELINE_TAGS = {"noise": "unconditional-image-generation", "class": "unconditional-image-generation",
-                 "paired": "image-to-image", "superres": "image-to-image"}
+                 "paired": "image-to-image", "superres": "image-to-image",
+                 "unpaired": "image-to-image"}
 #: The license a card claims when neither the file nor the caller names one (the Hub's "other").
 DEFAULT_LICENSE = "other"
 #: The sample grid's name in the repository (the card shows it).

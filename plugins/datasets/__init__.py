@@ -83,6 +83,14 @@ def register_datasets(register):
             held_out=HELD_OUT,
         )
     )
+    register(
+        DatasetSpec(
+            name="sneakers2boots",
+            builder="ganzoo_plugins.datasets.unpaired:sneakers2boots",
+            summary="Fashion-MNIST's sneakers (A) and ankle boots (B), unpaired; the official test split's are held out",
+            image_size=32,
+        )
+    )
     # Super-resolution (SRGAN): images are high-resolution crops, inputs their 4x bicubic downsampling.
     register(
         DatasetSpec(

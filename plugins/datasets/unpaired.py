@@ -104,3 +104,34 @@ def edges2photos_unpaired(request: DatasetRequest) -> ImageDataset:
     if not held:
         raise DataError("edges2photos-unpaired found no held-out photographs")
     return domains(sides[0], sides[1], torch.cat(held_a), torch.cat(held_b), whole)
+
+
+def class_pair(items: ImageDataset, a: str, b: str) -> ImageDataset:
+    """Two classes of a labelled dataset as unpaired domains: domain A holds the training images
+    of class ``a``, domain B those of class ``b``; the official test split's images of the same
+    two classes are held out as ``test`` (no pairs: evaluation reads each translation with the
+    dataset's class judge, :mod:`ganzoo.eval.translation`)."""
+    index = {name: i for i, name in enumerate(items.classes)}
+    unknown = [name for name in (a, b) if name not in index]
+    if unknown:
+        raise DataError(f"no class {unknown[0]!r}; the classes are {', '.join(items.classes)}")
+
+    def split(part: ImageDataset) -> ImageDataset:
+        assert part.labels is not None, "a class pair is cut from a labelled dataset"
+        side_a, side_b = (part.images[part.labels == index[name]] for name in (a, b))
+        if not len(side_a) or not len(side_b):
+            raise DataError(f"the dataset holds no images of class {a if not len(side_a) else b!r}")
+        return domains(side_a, side_b)
+
+    pair = split(items)
+    pair.test = split(items.test) if items.test is not None else None
+    pair.domain_classes = ((a, index[a]), (b, index[b]))
+    return pair
+
+
+def sneakers2boots(request: DatasetRequest) -> ImageDataset:
+    """Fashion-MNIST's sneakers (A) and ankle boots (B), unpaired: 6,000 training images each;
+    the 1,000 test images of each class are held out."""
+    from ganzoo_plugins.datasets.mnist_family import FASHION_MNIST, load_idx_dataset
+
+    return class_pair(load_idx_dataset(FASHION_MNIST, request), "Sneaker", "Ankle boot")
