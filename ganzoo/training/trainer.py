@@ -48,6 +48,7 @@ from ganzoo.training import distributed, speed
 from ganzoo.training.content import build_content, takes_settings
 from ganzoo.training.ema import EMA
 from ganzoo.training.metrics_log import MetricsLog
+from ganzoo.training.net_failures import net_failures
 from ganzoo.training.progress import progress_for
 from ganzoo.training.stop_signal import stop_requested
 from ganzoo.training.tensorboard_log import TensorBoardLog
@@ -140,18 +141,19 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
 
-        arch = registry.architecture(cfg.architecture)
+        arch = self.arch_spec = registry.architecture(cfg.architecture)
         dataset = load_dataset(
             registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download, cfg.architecture_config,
             skip_bad_images=cfg.skip_bad_images,
         )
         self.skipped = dataset.skipped
         check_dataset_channels(registry, cfg, dataset.channels)  # --set channels=2 on 1-channel images: refused
-        if cfg.architecture_config.get("channels", dataset.channels) != dataset.channels:  # config.json says what ran
-            self.config = replace(cfg, architecture_config={**cfg.architecture_config, "channels": dataset.channels})
         self.net_config = {**cfg.architecture_config, "channels": dataset.channels, "num_classes": dataset.num_classes}
         if dataset.inputs is not None:  # image-conditioned: the generator's input channels
             self.net_config["input_channels"] = dataset.inputs.shape[1]
+        from_data = {k: v for k, v in self.net_config.items() if k in cfg.architecture_config and cfg.architecture_config[k] != v}
+        if from_data:  # config.json says what ran: the data's channels and classes, not the architecture's defaults
+            self.config = replace(cfg, architecture_config={**cfg.architecture_config, **from_data})
         self.task = adapter_for(arch.task, self.net_config)
         self.dataset, self.held_out = self.task.split(dataset, cfg.seed)  # held-out pairs, or None
         if self.task.needs_labels and self.dataset.labels is None:
@@ -495,6 +497,7 @@ class Trainer:
             progress_for(cfg.steps, self.step, self.progress, main) as bar,
             self.dist.agree(stop_requested(), lambda: self.step) as stop_agreed,  # the same stop step on every rank
             speed.compile_failures(cfg.compile),  # a compiler that fails at the first step: one line
+            net_failures(self.arch_spec, self.channels_last),  # a plugin's forward that fails: one line naming it
         ):
             while self.step < cfg.steps:
                 self.keep_scores = main and due(cfg.log_every, self.step + 1)
