@@ -47,6 +47,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--check", action="store_true",
                    help="load each third-party distribution in a subprocess of its own and report how it fared "
                         "(finds a plugin that kills or freezes ganzoo; exit 1 when any is not ok)")
+    p.add_argument("--deep", action="store_true",
+                   help="also import every builder each plugin names (a mistyped 'pkg.netz:build' shows now, not at "
+                        "`ganzoo run`; imports torch); exit 1 when any is not ok")
     p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="with --check: how long one distribution may take to load (default: 60)")
     p.set_defaults(func=cmd_plugins)
@@ -203,11 +206,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     if args.check:
         return _check_plugins(args)
     infos = plugin_infos()
+    failed = 0
+    if args.deep:
+        from ganzoo.plugin.builders_check import check_builders
+
+        check_builders(get_registry(), infos)
+        failed = int(any(i.status == "broken" for i in infos))
     if args.json:
         print_json([i.as_dict() for i in infos])
-        return 0
+        return failed
     console().print(plugins_table(infos))
-    return 0
+    return failed
 
 
 def plugins_table(infos: list[Any]) -> Any:
@@ -225,7 +234,7 @@ def _check_plugins(args: argparse.Namespace) -> int:
     """``ganzoo plugins --check``: never imports a third-party plugin here (see :mod:`ganzoo.plugin.check`)."""
     from ganzoo.plugin.check import DEFAULT_TIMEOUT_S, check_plugins
 
-    checked = check_plugins(args.timeout or DEFAULT_TIMEOUT_S)
+    checked = check_plugins(args.timeout or DEFAULT_TIMEOUT_S, deep=args.deep)
     failed = int(any(c.status != "ok" for c in checked))
     if args.json:
         print_json([c.as_dict() for c in checked])
