@@ -35,6 +35,7 @@ from ganzoo.eval.classes import ClassJudge, ClassTally, accuracy_per_label, cond
 from ganzoo.eval.digits_features import held_out_part
 from ganzoo.eval.whole_images import score_whole_images
 from ganzoo.eval.feature_space import FEATURE_SPACES, FeatureExtractor, choose_features
+from ganzoo.eval.inception import find_inception_weights
 from ganzoo.eval.label_diversity import LabelDiversity, spread_per_label
 from ganzoo.io import weights
 from ganzoo.io.pretrained import resolve_weights
@@ -182,6 +183,8 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
     name = dataset or card.dataset
     if not name:
         raise ConfigError(f"the weights of {card.model!r} name no dataset; pass --dataset")
+    if not model.is_image_to_image and choose_features(features, name) == "inception":
+        find_inception_weights(inception_weights)  # a missing file is one line now, before the data is read
     data = load_dataset(registry, name, int(card.config["image_size"]), data_root, download, card.config)
     if model.is_image_to_image:
         return _evaluate_pairs(model, data, name, int(training.get("seed", 0)), classical_for(registry.dataset(name)))

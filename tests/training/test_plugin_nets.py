@@ -40,3 +40,19 @@ def test_config_json_records_the_classes_the_plugin_dataset_gave(tmp_path, view_
     config = json.loads((result.run_dir / "config.json").read_text())
     assert config["architecture_config"]["num_classes"] == 3  # was the architecture's default, 10
     assert ganzoo.load(result.run_dir).card.config["num_classes"] == 3
+
+
+def test_eval_without_inception_weights_fails_before_reading_data_and_names_features_digits(tmp_path, view_plugin,
+                                                                                             monkeypatch, capsys):
+    """Issue 27, item 3: a plugin's dataset means Inception under --features auto; a missing weights
+    file is one line that names the offline route, before the dataset is read (or anything generated)."""
+    from tests.helpers import view_plugin as plugin_module
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))  # no cached Inception weights
+    result = ganzoo.train("viewflat", dataset="three-classes", out=tmp_path / "run", steps=1, progress=False,
+                          channels_last=False)
+    plugin_module.LOADS.clear()
+    assert main(["eval", str(result.run_dir)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("ganzoo: error: the FID InceptionV3 weights") and "--features digits" in error
+    assert plugin_module.LOADS == []  # refused before any work
