@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import random
 import sys
 import time
@@ -414,7 +415,8 @@ class Trainer:
         self.best = scores[key]
         net = self.ema.module if self.ema is not None else self.generator
         meta = replace(self.card, step=self.step).metadata(
-            "generator", num_params=count_parameters(net), training=self.config.to_dict(), metrics={**scores, "best_by": key})
+            "generator", num_params=count_parameters(net), training=self.config.to_dict(), metrics={**scores, "best_by": key},
+            **threads_record())
         save_module(net, path, meta)
         return True
 
@@ -437,10 +439,11 @@ class Trainer:
         if not self.dist.is_main:
             written, ema_path = {role: self.run_dir / name for role, name in run_folder.WEIGHT_FILES.items()}, None
         else:
-            written = model.save(self.run_dir, training=cfg.to_dict())
+            written = model.save(self.run_dir, training=cfg.to_dict(), **threads_record())
             ema_path = None
             if self.ema is not None:  # described like the live generator, plus its decay
-                meta = model.card.metadata("generator", num_params=count_parameters(self.ema.module), training=cfg.to_dict(), ema=cfg.ema)
+                meta = model.card.metadata("generator", num_params=count_parameters(self.ema.module), training=cfg.to_dict(), ema=cfg.ema,
+                                           **threads_record())
                 ema_path = save_module(self.ema.module, self.run_dir / run_folder.EMA_GENERATOR_FILE, meta)
         return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], {**self.last_logged, **self.last_eval},
                          self.elapsed, ema_path)
@@ -619,6 +622,18 @@ class Trainer:
                 f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {self._kept()}. "
                 "Try a lower --lr or another --seed"
             )
+
+
+#: Set by ``ganzoo --threads N`` (beside ``OMP_NUM_THREADS``), for :func:`threads_record`.
+THREADS_ENV = "GANZOO_THREADS"
+
+
+def threads_record() -> dict[str, int]:
+    """``{"threads": N}`` for the weights' metadata when ``ganzoo --threads N`` started the run: a
+    fixed-seed run repeats bit for bit only with as many threads, so ``ganzoo zoo add`` puts
+    ``--threads N`` in the command it rebuilds."""
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    return {"threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {}
 
 
 def decay_factor(step: int, steps: int, fraction: float) -> float:
