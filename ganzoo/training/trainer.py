@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ganzoo.core.config import TrainConfig, check_dataset_channels, check_image_size, resumed_config
-from ganzoo.core.losses import Loss
+from ganzoo.core.losses import Loss, score_kind
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
 from ganzoo.core.score_histogram import score_histogram
 from ganzoo.core.tasks import adapter_for
@@ -173,6 +173,7 @@ class Trainer:
         except (TypeError, ValueError) as exc:  # a setting the loss does not take, or rejects
             raise ConfigError(f"loss {cfg.loss!r}: {exc}") from exc
         self.loss.prepare(self.task)
+        self.score_kind = score_kind(loss_spec, self.loss)  # how runs record and plot D's outputs
         self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
         self.scaler_g, self.scaler_d = self.speed.grad_scaler(), self.speed.grad_scaler()  # fp16 only
@@ -371,7 +372,7 @@ class Trainer:
         in a pre-training step (no discriminator ran) or on a data-parallel rank other than 0."""
         if self.kept_scores is None:
             return {}
-        histogram = score_histogram(*self.kept_scores, probabilities=self.loss.scores_are_logits)
+        histogram = score_histogram(*self.kept_scores, probabilities=self.score_kind == "probability_logit")
         self.kept_scores = None
         return {run_folder.HISTOGRAM_RECORD: histogram}
 
