@@ -64,7 +64,7 @@ ENTRIES = [
     },
     {
         "name": "cgan.digits",
-        "summary": "Conditional GAN (projection discriminator), 32x32 digits by label, 600 steps, EMA 0.999 generator",
+        "summary": "Conditional GAN (projection discriminator), 32x32 digits by label, 1,000 steps, EMA 0.999 generator",
         "command": "ganzoo --threads 1 run cgan --ema 0.999 --seed 0",
         "bars": [{"metric": "cond_accuracy", "at_least": 0.95}, {"metric": "recall", "at_least": 0.3}],
     },

@@ -137,6 +137,10 @@ def _metrics_text(metrics: Any, most: int | None = None) -> str:
 
 
 # ---------------------------------------------------------------- info
+#: Architecture settings a run takes from its data, whatever the defaults say (see the trainer).
+SET_BY_DATA = ("channels", "num_classes", "input_channels")
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     registry = get_registry()
     spec = registry.find(args.name)
@@ -146,13 +150,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     data = spec_dict(spec)
     if isinstance(spec, ModelSpec):
         arch, loss = registry.architecture(spec.architecture), registry.loss(spec.loss)
-        from ganzoo.core.config import TrainConfig  # the run configuration: only `info MODEL` needs it (start-up)
+        from ganzoo.core.config import resolve_config  # the run configuration: only `info MODEL` needs it (start-up)
 
-        training = TrainConfig(model=spec.name, **{k: v for k, v in spec.training.items()})
+        training = resolve_config(registry, spec.name)  # what a default run uses (the dataset's image size included)
         data["task"] = arch.task
         data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "dataset", "architecture_config", "loss_config")}
-        data["architecture_config"] = {**arch.defaults, **spec.architecture_config}
-        data["loss_config"] = {**loss.defaults, **spec.loss_config}
+        data["architecture_config"] = dict(training.architecture_config)
+        data["loss_config"] = dict(training.loss_config)
+        data["set_by_data"] = [k for k in SET_BY_DATA if k in training.architecture_config]
         data["architecture_builder"] = arch.builder
         data["loss_builder"] = loss.builder
     if args.json:
@@ -164,10 +169,13 @@ def cmd_info(args: argparse.Namespace) -> int:
             value = f"{spec.source} (plugin {spec.source.plugin!r})" if spec.source else "-"
         elif key == "paper":
             value = f"arXiv {value}  {ARXIV}{value}" if value else "-"
+        elif key == "set_by_data":
+            value = (f"{', '.join(value)}: the dataset's at training time (the values above are the architecture's "
+                     "defaults)") if value else "-"
         elif isinstance(value, dict):
             value = _mapping_lines(value)
         elif isinstance(value, list):
-            value = ", ".join(map(str, value)) or "any"
+            value = ", ".join(map(str, value)) or ("any" if key in ("tasks", "image_sizes") else "none")
         rows.append((key, value))
     print_card(f"{kind} {spec.name}", rows)
     return 0
