@@ -57,3 +57,14 @@ def test_calls_name_real_functions_with_their_parameters(call: str) -> None:
     documented = [p.strip().lstrip("*") for p in params.rstrip(")").split(",") if p.strip() and p.strip() != "*"]
     actual = [p.name for p in inspect.signature(function).parameters.values()]
     assert documented == actual, f"docs/plugins.md: {call} but the code has {actual}"
+
+
+def test_guide_and_template_register_under_the_same_kind_of_test_name() -> None:
+    """Issue 27: the guide registered its plugin in tests as "example" (the entry point's own name,
+    which clashes once the plugin is installed), the template as NAME-in-test."""
+    from ganzoo.plugin.template import PluginNames, render
+
+    test = render(PluginNames("acme-gan", "acme_gan", "acme-gan"))["tests/test_plugin.py"]
+    assert 'discovery.register(acme_gan, "acme-gan-in-test")' in test
+    assert 'plugins.register(ganzoo_example, "example-in-test")' in GUIDE
+    assert 'register(ganzoo_example, "example")' not in GUIDE
