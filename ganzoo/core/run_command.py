@@ -60,7 +60,7 @@ def reproducing_command(registry: Registry, config: TrainConfig, threads: int | 
             words += [declared.flag_name, _value(value)]
         else:
             words += ["--set", f"{name}={_value(value)}"]
-    words += _settings(config.architecture_config, base.architecture_config, skip=("channels", "num_classes"))
+    words += _settings(config.architecture_config, base.architecture_config, skip=("channels", "num_classes", "input_channels"))
     words += _settings(config.loss_config, base.loss_config)
     words += _settings(config.content_config, base.content_config)
     return " ".join(words)

@@ -107,6 +107,7 @@ the `bce` loss on the `digits` dataset).
 ```console
 $ ganzoo install ./{{dist}}            # or: pip install ./{{dist}}
 $ ganzoo plugins                       # {{slug}}  {{dist}}  0.1.0  ok  architecture:{{slug}}-mlp, model:{{slug}}
+$ ganzoo plugins --deep                # also imports every builder string: a typo shows here, not at `ganzoo run`
 $ ganzoo run {{slug}} --steps 500 --out runs/{{slug}}
 $ python -m pytest                     # the plugin's own tests
 ```

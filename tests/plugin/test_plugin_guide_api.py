@@ -68,3 +68,11 @@ def test_guide_and_template_register_under_the_same_kind_of_test_name() -> None:
     assert 'discovery.register(acme_gan, "acme-gan-in-test")' in test
     assert 'plugins.register(ganzoo_example, "example-in-test")' in GUIDE
     assert 'register(ganzoo_example, "example")' not in GUIDE
+
+
+def test_guide_tells_authors_about_channels_last_and_resolved_values() -> None:
+    """Issue 27, items 1 and 9: what the guide's reader could not know without the source."""
+    contract = GUIDE.split("### Architectures", 1)[1].split("### Losses", 1)[0]
+    assert "**Batches are channels-last.**" in contract and "--no-channels-last" in contract
+    assert "h.flatten(1)" in contract and "`h.view(N, -1)` raises" in contract
+    assert "**Store resolved values, not \"auto\".**" in contract
