@@ -48,7 +48,7 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     from ganzoo.api import load
     from ganzoo.core.entry_sample import draw_sample
     from ganzoo.errors import GanzooError
-    from ganzoo.eval.evaluation import evaluate
+    from ganzoo.eval.evaluation import check_feature_network, evaluate
     from ganzoo.io import zoo_entry
     from ganzoo.io.pretrained import sha256_of
     from ganzoo.io.weights import read_metadata
@@ -59,6 +59,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     if "model" not in meta:
         raise GanzooError(f"{source} has no ganzoo metadata: only weights saved by ganzoo can become a zoo entry")
     zoo_entry.check_entry_name(args.name, str(meta["model"]))
+    if args.evaluate:  # a missing feature network: one line before anything is written
+        check_feature_network(args.features, str(meta.get("dataset", "")), load(source, device="cpu").is_image_to_image)
     target = Path(args.out).expanduser() / f"{args.name}.safetensors"
     picture = target.with_suffix(".png")
     for path in (target, picture):

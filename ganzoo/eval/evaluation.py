@@ -160,6 +160,13 @@ class SampleEvaluator:
         return metrics, classes
 
 
+def check_feature_network(features: str, dataset: str, image_to_image: bool, inception_weights: str | None = None) -> None:
+    """Before any work: the Inception weights file that ``features`` means for ``dataset`` is
+    there, else one line naming where to put it and the offline ``--features digits``."""
+    if not image_to_image and choose_features(features, dataset) == "inception":
+        find_inception_weights(inception_weights)
+
+
 def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = None, features: str = "auto",
              inception_weights: str | None = None, device: str = "auto", seed: int = 0,
              data_root: str | None = None, download: bool = False) -> EvalReport:
@@ -183,8 +190,7 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
     name = dataset or card.dataset
     if not name:
         raise ConfigError(f"the weights of {card.model!r} name no dataset; pass --dataset")
-    if not model.is_image_to_image and choose_features(features, name) == "inception":
-        find_inception_weights(inception_weights)  # a missing file is one line now, before the data is read
+    check_feature_network(features, name, model.is_image_to_image, inception_weights)
     data = load_dataset(registry, name, int(card.config["image_size"]), data_root, download, card.config)
     if model.is_image_to_image:
         return _evaluate_pairs(model, data, name, int(training.get("seed", 0)), classical_for(registry.dataset(name)))

@@ -1,6 +1,7 @@
-"""A plugin's nets as the guide's reader writes them: a ``view``-flattening discriminator under
-channels-last batches fails in one line naming the plugin and the remedy (issue 27, item 1), and
-config.json records the classes the plugin's dataset gave, not the architecture's default (item 7)."""
+"""A plugin as the guide's reader writes it (issue 27): a ``view``-flattening discriminator under
+channels-last batches fails in one line naming the plugin and the remedy (item 1), config.json
+records the classes the plugin's dataset gave, not the architecture's default (item 7), and
+evaluating on the plugin's dataset without Inception weights stops before any work (item 3)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,13 @@ def test_eval_without_inception_weights_fails_before_reading_data_and_names_feat
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("ganzoo: error: the FID InceptionV3 weights") and "--features digits" in error
     assert plugin_module.LOADS == []  # refused before any work
+
+
+def test_zoo_add_evaluate_without_inception_weights_writes_nothing(tmp_path, view_plugin, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    result = ganzoo.train("viewflat", dataset="three-classes", out=tmp_path / "run", steps=1, progress=False,
+                          channels_last=False)
+    out = tmp_path / "weights"
+    assert main(["zoo", "add", str(result.run_dir), "viewflat.three", "--out", str(out), "--evaluate"]) == 2
+    assert "--features digits" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not out.exists()  # was: the fp16 file written, then the evaluation failed, and a rerun refused
