@@ -31,9 +31,19 @@ class ViewDiscriminator(nn.Module):
         return self.head(h.view(h.shape[0], -1)).view(-1)  # the usual flatten: fails on channels-last h
 
 
+class BuggyDiscriminator(ViewDiscriminator):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(x).flatten(1))[:, 1]  # a plugin bug: the head has one output
+
+
 def build(config: dict) -> tuple[nn.Module, nn.Module]:
     size, channels = int(config["image_size"]), int(config["channels"])
     return Generator(int(config["nz"]), channels, size), ViewDiscriminator(channels, size)
+
+
+def build_buggy(config: dict) -> tuple[nn.Module, nn.Module]:
+    size, channels = int(config["image_size"]), int(config["channels"])
+    return Generator(int(config["nz"]), channels, size), BuggyDiscriminator(channels, size)
 
 
 #: One entry per call of the dataset builder: tests check that a command failed before reading data.
@@ -53,6 +63,8 @@ class ViewPlugin:
     def register_architectures(self, register):
         register(ganzoo.ArchitectureSpec(name="viewflat", task="noise", builder=f"{__name__}:build",
                                          defaults={"nz": 8, "image_size": 16, "channels": 1}))
+        register(ganzoo.ArchitectureSpec(name="buggy", task="noise", builder=f"{__name__}:build_buggy",
+                                         defaults={"nz": 8, "image_size": 16, "channels": 1}))
 
     @ganzoo.hookimpl
     def register_datasets(self, register):
@@ -61,5 +73,5 @@ class ViewPlugin:
 
     @ganzoo.hookimpl
     def register_models(self, register):
-        register(ganzoo.ModelSpec(name="viewflat", architecture="viewflat", loss="bce",
-                                  training={"batch_size": 8, "steps": 2}))
+        for name in ("viewflat", "buggy"):
+            register(ganzoo.ModelSpec(name=name, architecture=name, loss="bce", training={"batch_size": 8, "steps": 2}))

@@ -35,6 +35,12 @@ def test_view_flattening_discriminator_is_one_cli_line_and_trains_without_channe
     assert (tmp_path / "run2" / "generator.safetensors").is_file()
 
 
+def test_other_failures_in_a_plugins_forward_are_one_line_naming_it(tmp_path, view_plugin):
+    with pytest.raises(PluginError, match=r"^training with architecture 'buggy' from distribution .*plugin 'viewplug'\) "
+                                          r"failed: IndexError: index 1 is out of bounds.*--debug"):
+        ganzoo.train("buggy", out=tmp_path / "run", progress=False)
+
+
 def test_config_json_records_the_classes_the_plugin_dataset_gave(tmp_path, view_plugin):
     result = ganzoo.train("cgan", dataset="three-classes", out=tmp_path / "run", steps=1, batch_size=8, ngf=8, ndf=8,
                           progress=False)
