@@ -85,7 +85,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     err.print(f"wrote {target} (fp16, {fields['size']:,} bytes)" + (f" and its sample grid {drawn}" if drawn else ""),
               markup=False, soft_wrap=True)
     if drawn is None:
-        err.print(f"draw its sample with: ganzoo sample {target} --input IMAGE -o {picture}", markup=False, soft_wrap=True)
+        err.print(f"an image-to-image model gets no grid drawn here: draw outputs with `ganzoo sample {target} --input "
+                  f"IMAGE_OR_FOLDER`, save one as {picture} and add sample=... to the spec", markup=False, soft_wrap=True)
     err.print(zoo_entry.paste_note(args.package, args.license is None), markup=False, soft_wrap=True)
     print(zoo_entry.spec_source(fields))
     return 0
