@@ -23,7 +23,7 @@ import ganzoo
 from ganzoo.eval import bars
 from ganzoo.io import zoo_entry
 from ganzoo.io.pretrained import sha256_of
-from ganzoo.io.images import save_grid
+from ganzoo.core.entry_sample import draw_sample
 from ganzoo.core.model import WEIGHT_FILES, count_parameters
 from ganzoo.io.zoo_entry import headline
 
@@ -64,7 +64,7 @@ ENTRIES = [
     },
     {
         "name": "cgan.digits",
-        "summary": "Conditional GAN (projection discriminator), 32x32 digits by label, 600 steps, EMA 0.999 generator",
+        "summary": "Conditional GAN (projection discriminator), 32x32 digits by label, 1,000 steps, EMA 0.999 generator",
         "command": "ganzoo --threads 1 run cgan --ema 0.999 --seed 0",
         "bars": [{"metric": "cond_accuracy", "at_least": 0.95}, {"metric": "recall", "at_least": 0.3}],
     },
@@ -149,23 +149,6 @@ def write_fp16(run: Path, target: Path, command: str) -> int:
     zoo_entry.write_fp16(zoo_entry.generator_of(run)[0], target, command=command)
     model = ganzoo.load(target, device="cpu")
     return count_parameters(model.generator)
-
-
-def draw_sample(model: ganzoo.GanModel, path: Path, dataset_images: torch.Tensor | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if model.is_image_to_image:
-        assert dataset_images is not None
-        inputs, targets = dataset_images
-        outputs = model.transform(inputs)
-        rows = model.task.comparison(inputs, outputs, targets)
-        save_grid(rows, path, nrow=len(rows) // len(outputs))
-    elif model.codes is not None and model.codes.categories:  # a row per code value, a column per noise vector
-        save_grid(model.sample_codes(10, seed=0, code=None), path, nrow=10)
-    elif model.num_classes:
-        images = torch.cat([model.sample(8, seed=0, labels=i) for i in range(model.num_classes)])
-        save_grid(images, path, nrow=8)
-    else:
-        save_grid(model.sample(64, seed=0), path, nrow=8)
 
 
 def held_out_examples(model: ganzoo.GanModel, run: Path, count: int = 4, crop: int = 192) -> tuple[torch.Tensor, torch.Tensor]:

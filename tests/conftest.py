@@ -49,6 +49,7 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     """Third-party plugins installed on this machine never leak into tests; caches go to a temp dir."""
     monkeypatch.setenv("GANZOO_LOAD_PLUGINS", "")
     monkeypatch.delenv("GANZOO_STRICT_PLUGINS", raising=False)
+    monkeypatch.setenv("GANZOO_THREADS", "")  # what an in-process `ganzoo --threads N` sets is undone after the test
     monkeypatch.setenv("GANZOO_HOME", str(tmp_path_factory.getbasetemp() / "ganzoo-home"))
     plugins.reset()
     yield

@@ -47,6 +47,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--check", action="store_true",
                    help="load each third-party distribution in a subprocess of its own and report how it fared "
                         "(finds a plugin that kills or freezes ganzoo; exit 1 when any is not ok)")
+    p.add_argument("--deep", action="store_true",
+                   help="also import every builder each plugin names (a mistyped 'pkg.netz:build' shows now, not at "
+                        "`ganzoo run`; imports torch); exit 1 when any is not ok")
     p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="with --check: how long one distribution may take to load (default: 60)")
     p.set_defaults(func=cmd_plugins)
@@ -134,6 +137,10 @@ def _metrics_text(metrics: Any, most: int | None = None) -> str:
 
 
 # ---------------------------------------------------------------- info
+#: Architecture settings a run takes from its data, whatever the defaults say (see the trainer).
+SET_BY_DATA = ("channels", "num_classes", "input_channels")
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     registry = get_registry()
     spec = registry.find(args.name)
@@ -143,13 +150,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     data = spec_dict(spec)
     if isinstance(spec, ModelSpec):
         arch, loss = registry.architecture(spec.architecture), registry.loss(spec.loss)
-        from ganzoo.core.config import TrainConfig  # the run configuration: only `info MODEL` needs it (start-up)
+        from ganzoo.core.config import resolve_config  # the run configuration: only `info MODEL` needs it (start-up)
 
-        training = TrainConfig(model=spec.name, **{k: v for k, v in spec.training.items()})
+        training = resolve_config(registry, spec.name)  # what a default run uses (the dataset's image size included)
         data["task"] = arch.task
         data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "dataset", "architecture_config", "loss_config")}
-        data["architecture_config"] = {**arch.defaults, **spec.architecture_config}
-        data["loss_config"] = {**loss.defaults, **spec.loss_config}
+        data["architecture_config"] = dict(training.architecture_config)
+        data["loss_config"] = dict(training.loss_config)
+        data["set_by_data"] = [k for k in SET_BY_DATA if k in training.architecture_config]
         data["architecture_builder"] = arch.builder
         data["loss_builder"] = loss.builder
     if args.json:
@@ -161,10 +169,13 @@ def cmd_info(args: argparse.Namespace) -> int:
             value = f"{spec.source} (plugin {spec.source.plugin!r})" if spec.source else "-"
         elif key == "paper":
             value = f"arXiv {value}  {ARXIV}{value}" if value else "-"
+        elif key == "set_by_data":
+            value = (f"{', '.join(value)}: the dataset's at training time (the values above are the architecture's "
+                     "defaults)") if value else "-"
         elif isinstance(value, dict):
             value = _mapping_lines(value)
         elif isinstance(value, list):
-            value = ", ".join(map(str, value)) or "any"
+            value = ", ".join(map(str, value)) or ("any" if key in ("tasks", "image_sizes") else "none")
         rows.append((key, value))
     print_card(f"{kind} {spec.name}", rows)
     return 0
@@ -203,11 +214,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     if args.check:
         return _check_plugins(args)
     infos = plugin_infos()
+    failed = 0
+    if args.deep:
+        from ganzoo.plugin.builders_check import check_builders
+
+        check_builders(get_registry(), infos)
+        failed = int(any(i.status == "broken" for i in infos))
     if args.json:
         print_json([i.as_dict() for i in infos])
-        return 0
+        return failed
     console().print(plugins_table(infos))
-    return 0
+    return failed
 
 
 def plugins_table(infos: list[Any]) -> Any:
@@ -225,7 +242,7 @@ def _check_plugins(args: argparse.Namespace) -> int:
     """``ganzoo plugins --check``: never imports a third-party plugin here (see :mod:`ganzoo.plugin.check`)."""
     from ganzoo.plugin.check import DEFAULT_TIMEOUT_S, check_plugins
 
-    checked = check_plugins(args.timeout or DEFAULT_TIMEOUT_S)
+    checked = check_plugins(args.timeout or DEFAULT_TIMEOUT_S, deep=args.deep)
     failed = int(any(c.status != "ok" for c in checked))
     if args.json:
         print_json([c.as_dict() for c in checked])

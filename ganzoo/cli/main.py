@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)  # read by torch when it is first imported
+        os.environ["GANZOO_THREADS"] = str(args.threads)  # recorded in the weights: `zoo add` repeats it
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(args.threads)
     try:

@@ -77,7 +77,9 @@ SET_ONLY = tuple(declared for declared in OPTIONS.values() if not declared.flag)
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("run", help=help_of("run"), description="Train MODEL, or continue a run with --resume RUN_DIR.")
+    p = sub.add_parser("run", help=help_of("run"), description="Train MODEL, or continue a run with --resume RUN_DIR. "
+                       "Output: progress, notes and warnings go to stderr; the final summary (steps, losses, where "
+                       "the weights and samples are) goes to stdout, so `ganzoo run ... > summary.txt` keeps just that.")
     for argument in LEADING:
         argument.add_to(p)
     group = p.add_argument_group(

@@ -21,7 +21,9 @@ from ganzoo.errors import GanzooError
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("sample", help=help_of("sample"))
-    p.add_argument("weights", help="a generator .safetensors file or a run folder")
+    p.add_argument("weights", metavar="WEIGHTS",
+                   help="a generator .safetensors file, a run folder, or pretrained weights by name (ganzoo list "
+                        "--pretrained, e.g. dcgan.digits)")
     p.add_argument("-n", type=positive_int, default=64, help="number of images (default 64); with --labels, per class")
     p.add_argument("-o", "--output", help="PNG file to write (default samples.png); with --input, a folder (default outputs)")
     p.add_argument("--input", metavar="IMAGE_OR_FOLDER",

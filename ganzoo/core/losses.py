@@ -14,6 +14,7 @@ from torch import nn
 
 if TYPE_CHECKING:
     from ganzoo.core.tasks import TaskAdapter
+    from ganzoo.plugin.specs import LossSpec
 
 
 class Loss:
@@ -25,7 +26,8 @@ class Loss:
 
     #: The discriminator's scores are logits of "this image is real" (BCE-type losses): runs
     #: record and plot them as probabilities ``sigmoid(score)`` in [0, 1]; otherwise (critics:
-    #: Wasserstein, hinge, least squares) as raw scores.
+    #: Wasserstein, hinge, least squares) as raw scores. A loss's spec says the same with
+    #: ``LossSpec(scores="probability_logit")``, which wins when set (:func:`score_kind`).
     scores_are_logits: bool = False
 
     #: Losses that train an auxiliary head of the discriminator (InfoGAN's Q recovering the latent
@@ -73,6 +75,12 @@ class Loss:
 
     def after_discriminator_step(self, discriminator: nn.Module) -> None:
         """Called after every discriminator optimizer step (weight clipping goes here)."""
+
+
+def score_kind(spec: LossSpec, loss: Loss) -> str:
+    """``"probability_logit"`` or ``"critic"``: the spec's ``scores`` when it declares them, else
+    what the loss object says (:attr:`Loss.scores_are_logits`)."""
+    return spec.scores or ("probability_logit" if loss.scores_are_logits else "critic")
 
 
 def registered_loss(name: str, **settings: object) -> Loss:

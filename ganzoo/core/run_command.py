@@ -35,13 +35,15 @@ def _value(value: Any) -> str:
     return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
-def reproducing_command(registry: Registry, config: TrainConfig) -> str:
-    """``ganzoo run MODEL ...`` that resolves to ``config`` (for what changes the weights)."""
+def reproducing_command(registry: Registry, config: TrainConfig, threads: int | None = None) -> str:
+    """``ganzoo run MODEL ...`` that resolves to ``config`` (for what changes the weights);
+    ``ganzoo --threads N run ...`` when the run had ``threads`` CPU threads (a fixed-seed run
+    repeats bit for bit only with as many threads)."""
     try:
         base = resolve_config(registry, config.model, {"dataset": config.dataset, "loss": config.loss})
     except (GanzooError, LookupError) as exc:
         raise GanzooError(f"cannot rebuild the command of this run ({exc}); pass --command") from None
-    words = ["ganzoo", "run", config.model]
+    words = ["ganzoo", *(["--threads", str(threads)] if threads else []), "run", config.model]
     if config.dataset != registry.model(config.model).dataset:
         words += ["--dataset", config.dataset]
     if config.loss != registry.model(config.model).loss:
@@ -58,7 +60,7 @@ def reproducing_command(registry: Registry, config: TrainConfig) -> str:
             words += [declared.flag_name, _value(value)]
         else:
             words += ["--set", f"{name}={_value(value)}"]
-    words += _settings(config.architecture_config, base.architecture_config, skip=("channels", "num_classes"))
+    words += _settings(config.architecture_config, base.architecture_config, skip=("channels", "num_classes", "input_channels"))
     words += _settings(config.loss_config, base.loss_config)
     words += _settings(config.content_config, base.content_config)
     return " ".join(words)

@@ -36,6 +36,7 @@ from ganzoo.eval.digits_features import held_out_part
 from ganzoo.eval.translation import score_class_translation
 from ganzoo.eval.whole_images import score_whole_images
 from ganzoo.eval.feature_space import FEATURE_SPACES, FeatureExtractor, choose_features
+from ganzoo.eval.inception import find_inception_weights
 from ganzoo.eval.label_diversity import LabelDiversity, spread_per_label
 from ganzoo.io import weights
 from ganzoo.io.pretrained import resolve_weights
@@ -160,6 +161,13 @@ class SampleEvaluator:
         return metrics, classes
 
 
+def check_feature_network(features: str, dataset: str, image_to_image: bool, inception_weights: str | None = None) -> None:
+    """Before any work: the Inception weights file that ``features`` means for ``dataset`` is
+    there, else one line naming where to put it and the offline ``--features digits``."""
+    if not image_to_image and choose_features(features, dataset) == "inception":
+        find_inception_weights(inception_weights)
+
+
 def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = None, features: str = "auto",
              inception_weights: str | None = None, device: str = "auto", seed: int = 0,
              data_root: str | None = None, download: bool = False) -> EvalReport:
@@ -183,6 +191,7 @@ def evaluate(target: Any, *, dataset: str | None = None, samples: int | None = N
     name = dataset or card.dataset
     if not name:
         raise ConfigError(f"the weights of {card.model!r} name no dataset; pass --dataset")
+    check_feature_network(features, name, model.is_image_to_image, inception_weights)
     data = load_dataset(registry, name, int(card.config["image_size"]), data_root, download, card.config)
     if model.is_image_to_image and data.domain_classes is not None and data.test is not None:
         return _evaluate_translation(model, data, name, features)

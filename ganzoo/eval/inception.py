@@ -173,7 +173,9 @@ def find_inception_weights(path: str | os.PathLike | None = None) -> Path:
             return candidate
     raise WeightsError(
         f"the FID InceptionV3 weights {FID_WEIGHTS_FILE} are not here; download them yourself from {FID_WEIGHTS_URL} "
-        f"and put the file in {folders[0]} or {folders[1]}, or pass --inception-weights PATH"
+        f"and put the file in {folders[0]} or {folders[1]}, or pass --inception-weights PATH; offline, pass "
+        "--features digits instead (ganzoo's digits network, no download; see 'Evaluating your own dataset offline' "
+        "in docs/plugins.md)"
     )
 
 

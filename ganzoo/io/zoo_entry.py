@@ -116,24 +116,42 @@ def check_entry_name(name: str, model: str) -> None:
                           f"letters, digits, '-' or '_' (e.g. {model + '.digits'!r})")
 
 
-def spec_fields(name: str, target: Path, meta: Mapping[str, Any], *, package: str = "", sha256: str) -> dict[str, Any]:
-    """The keyword arguments of ``WeightsSpec`` for the file at ``target``: ``file`` is
-    ``"PACKAGE:weights/NAME.safetensors"`` when the plugin's ``package`` is given."""
+def spec_fields(name: str, target: Path, meta: Mapping[str, Any], *, package: str = "", sha256: str,
+                sample: Path | None = None, license: str = "") -> dict[str, Any]:
+    """The keyword arguments of ``WeightsSpec`` for the file at ``target`` (and its ``sample``
+    grid beside it): ``file`` is ``"PACKAGE:weights/NAME.safetensors"`` when the plugin's
+    ``package`` is given."""
+    where = f"{package or 'PACKAGE'}:weights/"
     fields: dict[str, Any] = {"name": name}
     if str(meta.get("model", "")) != name.partition(".")[0]:
         fields["model"] = str(meta.get("model", ""))
     fields.update(
         summary=f"{meta.get('model')} trained on {meta.get('dataset', '?')}, {meta.get('step', '?')} steps",
         dataset=str(meta.get("dataset", "")),
-        file=f"{package}:weights/{target.name}" if package else f"PACKAGE:weights/{target.name}",
+        file=where + target.name,
         sha256=sha256,
         size=target.stat().st_size,
         num_params=int(meta["num_params"]) if str(meta.get("num_params", "")).isdigit() else None,
         precision=str(meta.get("precision", "")),
         command=str(meta.get("command", "")),
         metrics=dict(meta.get("metrics") or {}),
+        license=license,
+        sample=where + sample.name if sample is not None else "",
     )
     return fields
+
+
+def unstated_license(meta: Mapping[str, Any]) -> str:
+    """The ``license`` of an entry whose author stated none (``zoo add --license``)."""
+    return f"not stated by the author; trained on {meta.get('dataset') or 'unknown data'} (see its licence)"
+
+
+def paste_note(package: str, license_defaulted: bool) -> str:
+    """What ``zoo add`` says before the spec: where it goes and what else the wheel needs."""
+    pkg = package or "PACKAGE"
+    note = (f"paste into register_weights (from ganzoo import WeightsSpec), and ship the files: in pyproject.toml, "
+            f'[tool.setuptools.package-data] {pkg} = ["weights/*.safetensors", "weights/*.png"]')
+    return note + ("; state the licence with --license TEXT" if license_defaulted else "")
 
 
 def spec_source(fields: Mapping[str, Any]) -> str:

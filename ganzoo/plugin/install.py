@@ -23,6 +23,7 @@ from importlib import invalidate_caches, metadata
 from typing import Callable, Sequence
 
 from ganzoo.errors import InstallError
+from ganzoo.plugin.build_leftovers import build_leftovers_removed
 from ganzoo.plugin.discovery import ENTRY_POINT_GROUP, _normalize
 from ganzoo.plugin.registry import suggest
 
@@ -92,9 +93,10 @@ def pip_install(requirements: Sequence[str], options: Sequence[str] = (),
     """``pip install`` ``requirements`` with :data:`PROTECTED` pinned; what it installed or changed.
 
     Raises :class:`InstallError` (one line) when pip fails: a conflict with a pin names the
-    requirement that asked for another version, and nothing was installed."""
+    requirement that asked for another version, and nothing was installed. A local folder among
+    ``requirements`` is left as it was: no ``build/`` or ``*.egg-info`` stays behind."""
     before, known_pth = installed(), pth_files()
-    with tempfile.TemporaryDirectory(prefix="ganzoo-install-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ganzoo-install-") as folder, build_leftovers_removed(requirements):
         constraints = os.path.join(folder, "constraints.txt")
         with open(constraints, "w", encoding="utf-8") as file:
             file.write("".join(f"{pin}\n" for pin in pins(before)))

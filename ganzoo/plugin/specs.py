@@ -136,6 +136,10 @@ class ArchitectureSpec:
         object.__setattr__(self, "image_sizes", _sizes("architecture", self.name, "image_sizes", self.image_sizes))
 
 
+#: What a loss's discriminator scores are (``LossSpec.scores``): logits of P(real), or raw critic scores.
+SCORE_KINDS = ("probability_logit", "critic")
+
+
 @dataclass(frozen=True)
 class LossSpec:
     """An adversarial objective; ``builder`` resolves to a :class:`ganzoo.core.losses.Loss` factory
@@ -148,10 +152,17 @@ class LossSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     #: Tasks the loss works with; empty means every task.
     tasks: tuple[str, ...] = ()
+    #: What the discriminator's outputs are under this loss (:data:`SCORE_KINDS`): ``"probability_logit"``
+    #: (logits of P(real): runs plot ``sigmoid(score)``) or ``"critic"`` (raw scores); ``""``: as the
+    #: loss object's ``scores_are_logits`` says (critic by default).
+    scores: str = ""
     source: Source | None = None
 
     def __post_init__(self) -> None:
         _check_common("loss", self.name, self.builder)
+        if self.scores not in ("", *SCORE_KINDS):
+            raise ValueError(f"loss {self.name!r}: scores must be one of {', '.join(map(repr, SCORE_KINDS))} (or left out), "
+                             f"got {self.scores!r}")
         _check_text("loss", self.name, summary=self.summary, paper=self.paper)
         if isinstance(self.tasks, str) or not isinstance(self.tasks, (list, tuple)):
             raise ValueError(f"loss {self.name!r}: tasks must be a tuple of task names, got {self.tasks!r}")

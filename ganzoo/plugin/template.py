@@ -88,6 +88,11 @@ test = ["pytest"]
 [tool.setuptools]
 packages = ["{{package}}"]
 
+# Pretrained weights your wheel ships (`ganzoo zoo add RUN_DIR {{slug}}.TAG --out {{package}}/weights`):
+# uncomment so the files go into the wheel; without it a shipped file is left out of the install.
+# [tool.setuptools.package-data]
+# {{package}} = ["weights/*.safetensors", "weights/*.png"]
+
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 '''
@@ -102,6 +107,7 @@ the `bce` loss on the `digits` dataset).
 ```console
 $ ganzoo install ./{{dist}}            # or: pip install ./{{dist}}
 $ ganzoo plugins                       # {{slug}}  {{dist}}  0.1.0  ok  architecture:{{slug}}-mlp, model:{{slug}}
+$ ganzoo plugins --deep                # also imports every builder string: a typo shows here, not at `ganzoo run`
 $ ganzoo run {{slug}} --steps 500 --out runs/{{slug}}
 $ python -m pytest                     # the plugin's own tests
 ```
@@ -147,6 +153,15 @@ def register_models(register):
             dataset="digits",
         )
     )
+
+
+# Pretrained weights: `ganzoo zoo add RUN_DIR {{slug}}.digits --out {{package}}/weights --package {{package}}`
+# prints the WeightsSpec(...) to paste here (and uncomment the package-data lines in pyproject.toml).
+# from ganzoo import WeightsSpec
+#
+# @hookimpl
+# def register_weights(register):
+#     register(WeightsSpec(...))
 '''
 
 _NETS = '''\
@@ -213,6 +228,7 @@ import ganzoo
 import {{package}}
 from ganzoo.core.config import resolve_config
 from ganzoo.plugin import discovery
+from ganzoo.plugin.builders_check import builder_problems
 from {{package}}.nets import build
 
 CONFIG = {"nz": 32, "hidden": 16, "layers": 2, "image_size": 16, "channels": 1}
@@ -252,6 +268,12 @@ def test_registers_architecture_and_model(registry) -> None:
     config = resolve_config(registry, "{{slug}}")
     assert (config.architecture, config.loss, config.dataset) == ("{{slug}}-mlp", "bce", "digits")
     assert config.architecture_config["image_size"] == 16
+
+
+def test_every_builder_imports(registry) -> None:
+    """A mistyped builder string ("{{package}}.netz:build") passes registration; importing it shows it
+    (what `ganzoo plugins --deep` does for every installed plugin)."""
+    assert builder_problems(registry, "{{slug}}-in-test") == []
 
 
 def test_trains_and_samples(registry, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import random
 import sys
 import time
@@ -30,7 +31,7 @@ import torch
 from torch import nn
 
 from ganzoo.core.config import TrainConfig, check_dataset_channels, check_image_size, resumed_config
-from ganzoo.core.losses import Loss
+from ganzoo.core.losses import Loss, score_kind
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
 from ganzoo.core.score_histogram import score_histogram
 from ganzoo.core.tasks import adapter_for
@@ -48,6 +49,7 @@ from ganzoo.training import distributed, speed
 from ganzoo.training.content import build_content, takes_settings
 from ganzoo.training.ema import EMA
 from ganzoo.training.metrics_log import MetricsLog
+from ganzoo.training.net_failures import net_failures
 from ganzoo.training.progress import progress_for
 from ganzoo.training.stop_signal import stop_requested
 from ganzoo.training.tensorboard_log import TensorBoardLog
@@ -140,18 +142,19 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
 
-        arch = registry.architecture(cfg.architecture)
+        arch = self.arch_spec = registry.architecture(cfg.architecture)
         dataset = load_dataset(
             registry, cfg.dataset, cfg.architecture_config["image_size"], cfg.data_root, cfg.download, cfg.architecture_config,
             skip_bad_images=cfg.skip_bad_images,
         )
         self.skipped = dataset.skipped
         check_dataset_channels(registry, cfg, dataset.channels)  # --set channels=2 on 1-channel images: refused
-        if cfg.architecture_config.get("channels", dataset.channels) != dataset.channels:  # config.json says what ran
-            self.config = replace(cfg, architecture_config={**cfg.architecture_config, "channels": dataset.channels})
         self.net_config = {**cfg.architecture_config, "channels": dataset.channels, "num_classes": dataset.num_classes}
         if dataset.inputs is not None:  # image-conditioned: the generator's input channels
             self.net_config["input_channels"] = dataset.inputs.shape[1]
+        from_data = {k: v for k, v in self.net_config.items() if k in cfg.architecture_config and cfg.architecture_config[k] != v}
+        if from_data:  # config.json says what ran: the data's channels and classes, not the architecture's defaults
+            self.config = replace(cfg, architecture_config={**cfg.architecture_config, **from_data})
         self.task = adapter_for(arch.task, self.net_config)
         self.dataset, self.held_out = self.task.split(dataset, cfg.seed)  # held-out pairs, or None
         if self.task.needs_labels and self.dataset.labels is None:
@@ -170,6 +173,7 @@ class Trainer:
         except (TypeError, ValueError) as exc:  # a setting the loss does not take, or rejects
             raise ConfigError(f"loss {cfg.loss!r}: {exc}") from exc
         self.loss.prepare(self.task)
+        self.score_kind = score_kind(loss_spec, self.loss)  # how runs record and plot D's outputs
         self.opt_g = make_optimizer(cfg, self.generator.parameters(), cfg.lr)
         self.opt_d = make_optimizer(cfg, self.discriminator.parameters(), cfg.lr_d or cfg.lr)
         self.scaler_g, self.scaler_d = self.speed.grad_scaler(), self.speed.grad_scaler()  # fp16 only
@@ -368,7 +372,7 @@ class Trainer:
         in a pre-training step (no discriminator ran) or on a data-parallel rank other than 0."""
         if self.kept_scores is None:
             return {}
-        histogram = score_histogram(*self.kept_scores, probabilities=self.loss.scores_are_logits)
+        histogram = score_histogram(*self.kept_scores, probabilities=self.score_kind == "probability_logit")
         self.kept_scores = None
         return {run_folder.HISTOGRAM_RECORD: histogram}
 
@@ -412,7 +416,8 @@ class Trainer:
         self.best = scores[key]
         net = self.ema.module if self.ema is not None else self.generator
         meta = replace(self.card, step=self.step).metadata(
-            "generator", num_params=count_parameters(net), training=self.config.to_dict(), metrics={**scores, "best_by": key})
+            "generator", num_params=count_parameters(net), training=self.config.to_dict(), metrics={**scores, "best_by": key},
+            **threads_record())
         save_module(net, path, meta)
         return True
 
@@ -435,10 +440,11 @@ class Trainer:
         if not self.dist.is_main:
             written, ema_path = {role: self.run_dir / name for role, name in run_folder.WEIGHT_FILES.items()}, None
         else:
-            written = model.save(self.run_dir, training=cfg.to_dict())
+            written = model.save(self.run_dir, training=cfg.to_dict(), **threads_record())
             ema_path = None
             if self.ema is not None:  # described like the live generator, plus its decay
-                meta = model.card.metadata("generator", num_params=count_parameters(self.ema.module), training=cfg.to_dict(), ema=cfg.ema)
+                meta = model.card.metadata("generator", num_params=count_parameters(self.ema.module), training=cfg.to_dict(), ema=cfg.ema,
+                                           **threads_record())
                 ema_path = save_module(self.ema.module, self.run_dir / run_folder.EMA_GENERATOR_FILE, meta)
         return RunResult(self.run_dir, self.step, written["generator"], written["discriminator"], {**self.last_logged, **self.last_eval},
                          self.elapsed, ema_path)
@@ -495,6 +501,7 @@ class Trainer:
             progress_for(cfg.steps, self.step, self.progress, main) as bar,
             self.dist.agree(stop_requested(), lambda: self.step) as stop_agreed,  # the same stop step on every rank
             speed.compile_failures(cfg.compile),  # a compiler that fails at the first step: one line
+            net_failures(self.arch_spec, self.channels_last),  # a plugin's forward that fails: one line naming it
         ):
             while self.step < cfg.steps:
                 self.keep_scores = main and due(cfg.log_every, self.step + 1)
@@ -616,6 +623,18 @@ class Trainer:
                 f"the {' and '.join(bad)} loss became non-finite between steps {since_step} and {self.step}; {self._kept()}. "
                 "Try a lower --lr or another --seed"
             )
+
+
+#: Set by ``ganzoo --threads N`` (beside ``OMP_NUM_THREADS``), for :func:`threads_record`.
+THREADS_ENV = "GANZOO_THREADS"
+
+
+def threads_record() -> dict[str, int]:
+    """``{"threads": N}`` for the weights' metadata when ``ganzoo --threads N`` started the run: a
+    fixed-seed run repeats bit for bit only with as many threads, so ``ganzoo zoo add`` puts
+    ``--threads N`` in the command it rebuilds."""
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    return {"threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {}
 
 
 def decay_factor(step: int, steps: int, fraction: float) -> float:

@@ -27,6 +27,7 @@ def register_losses(register):
             summary="Original GAN objective; non-saturating (default) or minimax generator loss, one-sided label smoothing via real_label",
             paper="1406.2661",
             defaults={"real_label": 1.0, "generator": "non-saturating"},
+            scores="probability_logit",
         )
     )
     register(
@@ -36,6 +37,7 @@ def register_losses(register):
             summary="WGAN: critic maximises E[C(x)] - E[C(G(z))]; critic weights clipped to [-clip, clip] after every step",
             paper="1701.07875",
             defaults={"clip": 0.01},
+            scores="critic",
         )
     )
     register(
@@ -45,6 +47,7 @@ def register_losses(register):
             summary="WGAN losses plus gp_weight * E[(|grad C(xhat)| - 1)^2] on real/fake interpolates (no clipping)",
             paper="1704.00028",
             defaults={"gp_weight": 10.0},
+            scores="critic",
         )
     )
     register(
@@ -53,6 +56,7 @@ def register_losses(register):
             builder=f"{_HERE}.hinge:HingeLoss",
             summary="Hinge loss: D minimises E[ReLU(1 - D(x))] + E[ReLU(1 + D(G(z)))], G minimises -E[D(G(z))]",
             paper="1705.02894",
+            scores="critic",
         )
     )
     register(
@@ -62,6 +66,7 @@ def register_losses(register):
             summary="Least squares: D regresses reals to b and fakes to a, G pushes fakes to c (a=0, b=1, c=1)",
             paper="1611.04076",
             defaults={"a": 0.0, "b": 1.0, "c": 1.0},
+            scores="critic",
         )
     )
     register(
@@ -71,5 +76,6 @@ def register_losses(register):
             summary="Relativistic average GAN (BCE): D says whether x is more realistic than the average of the other "
                     "kind; G's loss is symmetric and uses the real scores too (ESRGAN)",
             paper="1807.00734",
+            scores="critic",
         )
     )

@@ -136,6 +136,20 @@ def test_help_exits_0(cli) -> None:
     assert excinfo.value.code == 0
 
 
+def test_help_says_sample_takes_pretrained_names_and_where_run_prints(cli, capsys, tmp_path) -> None:
+    """Issue 27: `sample --help` names pretrained weights; `run --help` says what goes to stderr and stdout."""
+    for command in ("sample", "run"):
+        with pytest.raises(SystemExit):
+            cli(command, "--help")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "or pretrained weights by name (ganzoo list --pretrained, e.g. dcgan.digits)" in out
+    assert "progress, notes and warnings go to stderr; the final summary" in out
+    code, out, err = cli("run", "dcgan", "--steps", "1", "--image-size", "16", "--set", "ngf=8", "--set", "ndf=8",
+                         "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "run"))
+    assert code == 0 and out.startswith("finished 1 steps") and "weights:" in out
+    assert err.startswith("training dcgan on digits") and "finished" not in err
+
+
 def test_list_json_models(cli) -> None:
     code, out, err = cli("list", "--json")
     assert code == 0 and err == ""
@@ -250,6 +264,25 @@ def test_info_json_merges_model_settings_over_defaults(cli, register_plugin) -> 
     bce_defaults = dict(first_party_spec(LossSpec, "bce").defaults)
     assert len(bce_defaults) > 1 and bce_defaults["real_label"] == 1.0  # so the merge below shows
     assert data["loss_config"] == {**bce_defaults, "real_label": 0.9}  # the model's value wins, the rest stay
+
+
+def test_info_model_shows_what_a_default_run_uses(cli) -> None:
+    """Issue 27: cgan's architecture defaults say 64 px; a default run (digits) trains at 32, and
+    channels and num_classes come from the data, which the card says."""
+    code, out, _ = cli("info", "cgan", "--json")
+    data = json.loads(out)
+    assert data["architecture_config"]["image_size"] == 32 and data["architecture_config"]["ngf"] == 32
+    assert data["set_by_data"] == ["channels", "num_classes"]
+    code, out, _ = cli("info", "cgan")
+    assert "channels, num_classes: the dataset's at training time" in " ".join(out.split())
+
+
+def test_info_dataset_without_held_out_images_says_none(cli) -> None:
+    code, out, _ = cli("info", "digits")
+    held = [row for row in out.splitlines() if "held_out" in row]
+    assert cells_of(held[0])[1] == "none"  # was "any"
+    code, out, _ = cli("info", "hinge")
+    assert cells_of([row for row in out.splitlines() if " tasks " in row][0])[1] == "any"  # empty tasks: every task
 
 
 @pytest.mark.parametrize("name, kind", [("bce", "loss"), ("digits", "dataset"), ("cifar10", "dataset")])

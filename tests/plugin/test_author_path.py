@@ -158,8 +158,13 @@ def test_zoo_add_writes_fp16_weights_and_a_ready_spec(tmp_path: Path) -> None:
     spec = eval(proc.stdout, {"WeightsSpec": WeightsSpec})  # the printed Python is the spec
     assert spec.sha256 == sha256_of(target) and spec.size == target.stat().st_size
     assert spec.file == "pkg:weights/dcgan.tiny.safetensors" and spec.precision == "fp16" and spec.dataset == "digits"
-    assert spec.command == ("ganzoo run dcgan --steps 2 --batch-size 8 --seed 0 --ema 0.9 --image-size 16 "
+    # issue 27: the global --threads the run used is part of the command (bit-identical needs it)
+    assert spec.command == ("ganzoo --threads 1 run dcgan --steps 2 --batch-size 8 --seed 0 --ema 0.9 --image-size 16 "
                             "--set mbstd=2 --set ndf=8 --set ngf=8")
+    # ... and the spec is complete: a sample grid drawn for it, a licence line (defaulted here)
+    assert spec.sample == "pkg:weights/dcgan.tiny.png" and (out / "dcgan.tiny.png").is_file()
+    assert spec.license == "not stated by the author; trained on digits (see its licence)"
+    assert "--license TEXT" in proc.stderr and '[tool.setuptools.package-data] pkg = ["weights/*.safetensors"' in proc.stderr
     recorded = [json.loads(line)["eval"] for line in (run / "metrics.jsonl").read_text().splitlines() if '"eval"' in line]
     assert spec.metrics["fd_digits"] == pytest.approx(recorded[-1]["fd_digits"])
     meta = read_metadata(target)
@@ -173,5 +178,7 @@ def test_zoo_add_writes_fp16_weights_and_a_ready_spec(tmp_path: Path) -> None:
     assert sha256_of(target) == spec.sha256  # untouched
     wrong = run_cli("zoo", "add", str(run), "wgan.tiny", "--out", str(out))
     assert wrong.returncode == 2 and "must be the model's name 'dcgan'" in wrong.stderr
-    fields = json.loads(run_cli("zoo", "add", str(run), "dcgan.v2", "--out", str(out), "--json", check=True).stdout)
+    fields = json.loads(run_cli("zoo", "add", str(run), "dcgan.v2", "--out", str(out), "--json", "--license", "MIT",
+                                "--command", "ganzoo run dcgan", check=True).stdout)
     assert WeightsSpec(**fields).file == "PACKAGE:weights/dcgan.v2.safetensors"
+    assert (fields["license"], fields["sample"], fields["command"]) == ("MIT", "PACKAGE:weights/dcgan.v2.png", "ganzoo run dcgan")

@@ -96,7 +96,8 @@ def test_the_guides_plugin_installs_trains_and_ships_weights(venv: Path, tmp_pat
     fields = json.loads(ganzoo("zoo", "add", str(run), "mlp-ragan.digits", "--out", str(weights),
                                "--package", "ganzoo_example", "--json").stdout)
     assert fields["file"] == "ganzoo_example:weights/mlp-ragan.digits.safetensors" and fields["precision"] == "fp16"
-    assert fields["command"] == "ganzoo run mlp-ragan --steps 3 --batch-size 16 --seed 0"
+    assert fields["command"] == "ganzoo --threads 1 run mlp-ragan --steps 3 --batch-size 16 --seed 0"  # as it ran
+    assert fields["sample"] == "ganzoo_example:weights/mlp-ragan.digits.png" and fields["license"]
     assert read_metadata(weights / "mlp-ragan.digits.safetensors")["command"] == fields["command"]
     hooks = source / "ganzoo_example" / "__init__.py"
     hooks.write_text(hooks.read_text(encoding="utf-8").replace("import ArchitectureSpec,", "import WeightsSpec, ArchitectureSpec,")

@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 
 from ganzoo.cli.new_plugin import write_plugin
+from ganzoo.plugin import discovery
+from ganzoo.plugin.build_leftovers import build_leftovers_removed
+from ganzoo.plugin.builders_check import builder_problems
 from ganzoo.errors import ConfigError, InstallError
 from ganzoo.plugin.install import failure_line, installed, pins, pip_uninstall
 from ganzoo.plugin.template import PluginNames, render
@@ -104,6 +107,35 @@ def test_new_plugin_files_and_names(tmp_path: Path) -> None:
         write_plugin("acme-gan", tmp_path / "empty")
 
 
+def test_new_plugin_template_carries_package_data_weights_stub_and_builder_check(tmp_path: Path, monkeypatch) -> None:
+    """Issue 27: the package-data and register_weights lines ready to uncomment, and a test that
+    imports every builder (a typo in the builder string fails the plugin's own tests)."""
+    folder = write_plugin("gz-tpl", tmp_path / "gz-tpl")
+    pyproject, init = (folder / "pyproject.toml").read_text(), (folder / "gz_tpl" / "__init__.py").read_text()
+    assert '# [tool.setuptools.package-data]\n# gz_tpl = ["weights/*.safetensors", "weights/*.png"]' in pyproject
+    assert "# def register_weights(register):" in init and "ganzoo zoo add RUN_DIR gz-tpl.digits" in init
+    test = (folder / "tests" / "test_plugin.py").read_text()
+    assert 'builder_problems(registry, "gz-tpl-in-test") == []' in test
+    monkeypatch.syspath_prepend(str(folder))
+    import gz_tpl
+
+    discovery.register(gz_tpl, "gz-tpl-in-test")  # as the template's test does
+    try:
+        assert builder_problems(discovery.get_registry(), "gz-tpl-in-test") == []
+    finally:
+        discovery.unregister("gz-tpl-in-test")
+
+
+def test_install_removes_only_the_build_leftovers_it_made(tmp_path: Path) -> None:
+    folder = tmp_path / "plugin"
+    (folder / "src" / "old.egg-info").mkdir(parents=True)  # the author's own: kept
+    with build_leftovers_removed([str(folder), "some-dist-name"]):
+        (folder / "build" / "lib").mkdir(parents=True)  # what setuptools' in-place build writes
+        (folder / "plugin.egg-info").mkdir()
+        (folder / "plugin.egg-info" / "PKG-INFO").write_text("x")
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == ["src", "src/old.egg-info"]
+
+
 # ---------------------------------------------------------------- slow: real pip installs
 @pytest.fixture
 def venv(tmp_path: Path) -> Path:
@@ -162,6 +194,7 @@ def test_install_pins_ganzoo_and_torch_and_uninstalls(venv: Path, tmp_path: Path
 
     proc = gz(venv, "install", *OFFLINE, str(good), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in good.iterdir()) == ["gz_good", "pyproject.toml"]  # no build/, no *.egg-info left
     assert "installed gz-good 0.1" in proc.stdout and "pinned" in proc.stderr
     assert ["good", "gz-good", "0.1", "ok"] in [[c.strip() for c in line.split("│")[1:5]] for line in proc.stdout.splitlines()], proc.stdout
     after = pip_list(venv)
@@ -196,7 +229,7 @@ def test_new_plugin_installs_and_passes_its_own_test(venv: Path, tmp_path: Path)
                            capture_output=True, text=True, cwd=tmp_path, timeout=600,
                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "5 passed" in tests.stdout
+    assert "6 passed" in tests.stdout
     proc = gz(venv, "uninstall", "gz-fresh", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "gz-fresh" not in pip_list(venv)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ import torch
 import ganzoo
 from ganzoo.plugin.discovery import get_registry
 from ganzoo.io.pretrained import where
+from ganzoo.io.weights import read_metadata
 
 from tests.helpers import REPO, run_cli
 
@@ -37,6 +39,15 @@ def test_entry_is_shipped_verified_and_small(name: str) -> None:
     assert spec.size < 8 * 2**20 and spec.precision == "fp16"
     assert spec.command.startswith("ganzoo ") and " run " in spec.command and spec.metrics and spec.license
     assert (REPO / "plugins" / "zoo" / spec.sample.partition(":")[2]).is_file()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entry_summary_states_the_steps_its_weights_were_trained_for(name: str) -> None:
+    """Issue 27: cgan.digits said 600 steps while its command (and its weights) meant 1,000."""
+    spec = get_registry().pretrained(name)
+    stated = re.findall(r"([\d,]+) steps", spec.summary)
+    trained = read_metadata(REPO / "plugins" / "zoo" / spec.file.partition(":")[2])["step"]
+    assert [s.replace(",", "") for s in stated] in ([], [str(trained)]), (spec.summary, trained)
 
 
 @pytest.mark.parametrize("name", NAMES)
