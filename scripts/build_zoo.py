@@ -170,6 +170,7 @@ def held_out_examples(model: ganzoo.GanModel, run: Path, count: int = 4, crop: i
             targets.append(whole.target[:, top * scale : (top + side) * scale, left * scale : (left + side) * scale])
         return as_float(torch.stack(inputs)), as_float(torch.stack(targets))
     _, held = split_holdout(data, int(config["seed"]))
+    count = 8 if model.card.task == "unpaired" else count  # a row of each class both ways
     return as_float(held.inputs[:count]), as_float(held.images[:count])
 
 
@@ -188,6 +189,11 @@ def readme_table(entries: list[dict]) -> str:
 
     def figures(m: dict) -> str:
         space = next((s for s in ("digits", "fashion") if f"fd_{s}" in m), None)
+        if "translation_accuracy" in m:  # unpaired, two classes: what the translations are read as
+            return (f"A -> B read as B {m['translation_accuracy']:.0%}, B -> A read as A {m['translation_accuracy_ba']:.0%} "
+                    f"(real test images {m['floor_translation_accuracy']:.0%} / {m['floor_translation_accuracy_ba']:.0%}), "
+                    f"FD-{space} {m[f'fd_{space}']:.2f} (real {m[f'floor_fd_{space}']:.2f}), precision {m['precision']:.2f} / "
+                    f"recall {m['recall']:.2f} (real {m['floor_precision']:.2f} / {m['floor_recall']:.2f}), cycle L1 {m['cycle_l1']:.3f}")
         if space:
             fd, floor = m[f"fd_{space}"], m[f"floor_fd_{space}"]
             text = (f"FD-{space} {fd:.2f} (floor {floor:.2f}, {fd / floor:.2g}x), precision {m['precision']:.2f} / "

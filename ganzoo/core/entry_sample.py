@@ -2,7 +2,8 @@
 
 One picture per entry, drawn the same way for ganzoo's own zoo and a plugin's: 64 samples of
 seed 0; a row per class for a class-conditional model; a row per categorical code value for
-InfoGAN; input, output and target rows for an image-to-image model (given the pairs to show).
+InfoGAN; input, output and target rows for an image-to-image model (given the pairs to show);
+for an unpaired model, A images, their translations to B, B images and theirs to A.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def draw_sample(model: GanModel, path: Path, pairs: tuple[torch.Tensor, torch.Te
         if pairs is None:
             raise ValueError("an image-to-image model's sample needs input/target pairs to show")
         inputs, targets = pairs
+        if model.card.task == "unpaired":  # both ways: A, A -> B, B, B -> A (a row each)
+            images = torch.cat([inputs, model.transform(inputs), targets, model.transform(targets, direction="BtoA")])
+            save_grid(images, path, nrow=len(inputs), exclusive=exclusive)
+            return path
         outputs = model.transform(inputs)
         rows = model.task.comparison(inputs, outputs, targets)
         images, nrow = rows, len(rows) // len(outputs)

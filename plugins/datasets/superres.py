@@ -243,8 +243,25 @@ def _scale(request: DatasetRequest) -> int:
 
 
 #: ``photos-sr``: random crops taken from each training photograph, and from each held-out one.
-TRAIN_CROPS_PER_PHOTO = 96
+#: With 96 training crops per photograph (1,152 in all) SRResNet overfitted them: 4,000 steps
+#: of 16 crops fell below bicubic on two held-out photographs (+0.25 dB on average) where 500
+#: steps had gained +0.54 dB.
+TRAIN_CROPS_PER_PHOTO = 1024
 HELD_OUT_CROPS_PER_PHOTO = 16
+
+
+def dihedral(images: torch.Tensor, inputs: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each (high-res crop, its low-res version) turned by one of the square's 8 symmetries
+    (mirror, then 0-3 quarter turns), the same for both: more distinct training crops from
+    few photographs. Bicubic downsampling is symmetric, so the pair stays exact. Seeded."""
+    generator = torch.Generator().manual_seed(seed)
+    turns = torch.randint(0, 4, (len(images),), generator=generator)
+    mirror = torch.rand(len(images), generator=generator) < 0.5
+    out = []
+    for tensor in (images, inputs):
+        tensor = torch.where(mirror[:, None, None, None], tensor.flip(-1), tensor)
+        out.append(torch.stack([t.rot90(int(k), (-2, -1)) for t, k in zip(tensor, turns)]))
+    return out[0], out[1]
 
 
 def photos_sr(request: DatasetRequest) -> ImageDataset:
@@ -264,6 +281,7 @@ def photos_sr(request: DatasetRequest) -> ImageDataset:
     parts = [superres_dataset([image for _, image in group], size, scale, count, seed=seed)
              for group, count, seed in ((train, TRAIN_CROPS_PER_PHOTO, 0), (held, HELD_OUT_CROPS_PER_PHOTO, 1))]
     marks = torch.cat([torch.zeros(len(parts[0]), dtype=torch.bool), torch.ones(len(parts[1]), dtype=torch.bool)])
+    parts[0].images, parts[0].inputs = dihedral(parts[0].images, parts[0].inputs, seed=0)
     return ImageDataset(torch.cat([p.images for p in parts]), inputs=torch.cat([p.inputs for p in parts]),
                         held_out=marks, whole=[whole_pair(name, image, scale) for name, image in held])
 

@@ -41,13 +41,13 @@ def test_an_unknown_class_is_one_line_naming_the_classes(tmp_path: Path) -> None
 
 
 def test_cyclegan_on_sneakers2boots_is_read_by_the_class_judge(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = write_set(tmp_path / "fashion")
+    root = write_set(tmp_path / "fashion", train=60, test=50)  # 6 training and 5 test images of each class
     run = tmp_path / "cg"
     assert main(["--threads", "1", "run", "cyclegan", "--dataset", "sneakers2boots", "--data-root", str(root),
                  "--set", "ngf=8", "--set", "ndf=8", "--set", "n_blocks=1", "--steps", "2", "--batch-size", "2",
                  "--no-progress", "--out", str(run)]) == 0
     report = ganzoo.evaluate(run, data_root=str(root), device="cpu")
-    assert report.features == "fashion" and report.samples == 1  # one test image of each class in the small files
+    assert report.features == "fashion" and report.samples == 5 and report.reference == 6
     for key in ("translation_accuracy", "translation_accuracy_ba", "fd_fashion", "precision", "recall"):
         assert key in report.metrics and key in report.floor, key
         assert report.floor[key] >= 0

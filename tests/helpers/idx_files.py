@@ -21,27 +21,27 @@ def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
     return b"\0\0" + bytes([type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
 
 
-def small_arrays(seed: int = 0) -> dict[str, np.ndarray]:
+def small_arrays(seed: int = 0, train: int = TRAIN, test: int = TEST) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {
-        "train_images": rng.integers(0, 256, (TRAIN, 28, 28), dtype=np.uint8),
-        "train_labels": (np.arange(TRAIN) % 10).astype(np.uint8),
-        "test_images": rng.integers(0, 256, (TEST, 28, 28), dtype=np.uint8),
-        "test_labels": (np.arange(TEST)[::-1] % 10).astype(np.uint8),
+        "train_images": rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        "train_labels": (np.arange(train) % 10).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        "test_labels": (np.arange(test)[::-1] % 10).astype(np.uint8),
     }
 
 
-def file_bytes(packed: bool = True, seed: int = 0) -> dict[str, bytes]:
+def file_bytes(packed: bool = True, seed: int = 0, train: int = TRAIN, test: int = TEST) -> dict[str, bytes]:
     """The four files' names (``.gz`` when ``packed``) -> their bytes."""
     files = {}
-    for role, array in small_arrays(seed).items():
+    for role, array in small_arrays(seed, train, test).items():
         data = idx_bytes(array)
         files[STEMS[role] + (".gz" if packed else "")] = gzip.compress(data, mtime=0) if packed else data
     return files
 
 
-def write_set(folder: Path, packed: bool = True, seed: int = 0) -> Path:
+def write_set(folder: Path, packed: bool = True, seed: int = 0, train: int = TRAIN, test: int = TEST) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data in file_bytes(packed, seed).items():
+    for name, data in file_bytes(packed, seed, train, test).items():
         (folder / name).write_bytes(data)
     return folder
