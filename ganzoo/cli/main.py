@@ -38,7 +38,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     parser.add_argument("--threads", type=positive_int, metavar="N",
-                        help="CPU threads torch may use (default: torch's choice; 1 is often fastest on a busy machine)")
+                        help="CPU threads torch may use (default: $OMP_NUM_THREADS, else the CPUs this process may use "
+                             "(affinity, cgroup quota) less the load average, at least 1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = command_in(list(argv)) if argv is not None else None
     if argv is None:  # the whole parser (tests, docs)
@@ -65,10 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    if args.threads:
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # read by torch when it is first imported
+    threads = args.threads or _default_threads()
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # read by torch when it is first imported
         if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(args.threads)
+            sys.modules["torch"].set_num_threads(threads)
     try:
         return args.func(args)
     except GanzooError as exc:
@@ -84,6 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"ganzoo: error: {_os_failure(exc)}", file=sys.stderr)
         return 1
+
+
+def _default_threads() -> int | None:
+    """The thread count ganzoo picks when neither ``--threads`` nor ``$OMP_NUM_THREADS`` does
+    (:func:`ganzoo.io.cpus.default_threads`); None leaves torch's choice alone."""
+    if os.environ.get("OMP_NUM_THREADS", "").strip():
+        return None
+    from ganzoo.io.cpus import default_threads
+
+    return default_threads()
 
 
 def _flag_suggestion(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> str:
