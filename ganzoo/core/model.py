@@ -362,7 +362,8 @@ class GanModel(nn.Module):
           ``tile`` x ``tile`` input pixels (``batch_size`` images or tiles when they are small).
 
         ``tile``: the largest side, in input pixels, that the generator sees at once (fully
-        convolutional models only). None: automatic, about 2048 x 2048 output pixels a pass.
+        convolutional models only). None: automatic (:meth:`default_tile`), about 1024 x 1024
+        output pixels a pass, the fastest measured (2048 x 2048 for nets that see the whole image).
         ``direction``: ``"AtoB"`` (the default) or ``"BtoA"`` for an unpaired model (CycleGAN),
         which translates both ways; one-way models refuse ``"BtoA"``.
         ``translate`` and ``upscale`` are the same call under the names users look for.
@@ -396,8 +397,25 @@ class GanModel(nn.Module):
     translate = transform
     upscale = transform
 
-    #: Output pixels a fully convolutional generator makes in one pass when ``tile`` is None.
-    TILE_OUTPUT_PIXELS = 2048 * 2048
+    #: Output pixels a fully convolutional generator makes in one pass when ``tile`` is None:
+    #: measured (``benchmarks/inference_layout.py``): SRResNet 4x, 1 thread, channels-last,
+    #: took 1.6 s for a 256x256 input and 17.8 s for 512x512 (4x the pixels, 11x the time: the
+    #: 2048x2048 activations no longer stay in the CPU caches).
+    TILE_OUTPUT_PIXELS = 1024 * 1024
+    #: The same for nets that see the whole image (norms over each image), whose tiles are
+    #: blended and so change the result: kept large, so that fewer images are cut.
+    BLEND_OUTPUT_PIXELS = 2048 * 2048
+
+    def default_tile(self) -> int:
+        """The tile side, in input pixels, that ``transform`` uses when ``tile`` is None."""
+        if self.task.fixed_input_size:
+            return int(self.card.config["image_size"])
+        from ganzoo.core import tiling
+
+        scale, margin = int(getattr(self.task, "scale", 1)), tiling.receptive_margin(self.generator)
+        if margin is None:
+            return math.isqrt(self.BLEND_OUTPUT_PIXELS) // scale
+        return max(math.isqrt(self.TILE_OUTPUT_PIXELS) // scale, 4 * margin)
 
     def _tiled(self, task: Any, batch: torch.Tensor, batch_size: int, tile: int | None) -> torch.Tensor:
         """The generator over ``batch`` in tiles (see :meth:`transform`), as ``task`` (this
@@ -420,7 +438,7 @@ class GanModel(nn.Module):
             return tiling.tiled(run, batch, size, size // 2, batch_size=batch_size, blend=True)
         scale = int(getattr(self.task, "scale", 1))
         margin = tiling.receptive_margin(self.generator)
-        side = tile or max(math.isqrt(self.TILE_OUTPUT_PIXELS) // scale, 4 * (margin or 0))
+        side = tile or self.default_tile()
         # a pass holds at most side x side input pixels: fewer images (or tiles) a call when they are large
         per_call = max(1, min(batch_size, side * side // (min(side, batch.shape[-2]) * min(side, batch.shape[-1]))))
         if margin is None:  # a net that sees the whole image: tiles can only be blended
