@@ -159,7 +159,7 @@ def main() -> int:
         print(f"{name:<12} {batch:>7} {found['flops'] / 1e9:>10.2f} {images:>8.1f} {achieved / 1e9:>8.1f} "
               f"{peak / 1e9:>7.1f} {_flops.share(achieved, peak):>6.0%} {_flops.share(per_cpu, cpu_peak):>9.0%} {load:>5.1f}",
               flush=True)
-        rows.append({"name": f"utilisation {name}", "unit": "share", "value": achieved, "baseline": peak,
+        rows.append({"name": f"utilisation {name}", "unit": "FLOP/s", "value": achieved, "baseline": peak,
                      "ratio": _flops.share(achieved, peak), "cpu_ratio": _flops.share(per_cpu, cpu_peak),
                      "flops_per_step": found["flops"], "images_per_sec": images, "steps": found["steps"], "load": load})
     print(f"\nGFLOP/step: FlopCounterMode's count of one training step (n_critic discriminator steps + one generator "
