@@ -11,17 +11,21 @@ setting runs once, the order rotated every round; the figure is the median over
 rounds and every ratio is to the baseline measured in the same rounds.
 
     python benchmarks/inference_layout.py [--quick] [--repeats 2] [--size 600x512] [--tiles 192 256 384 512]
-        [--threads 1] [--json PATH]
+        [--threads 1] [--json PATH] [--save]
 
-About 3 minutes on 2 busy CPU cores; ``--quick`` (tiles 256 and 512, one round) about one.
+About 3 minutes on 2 busy CPU cores; ``--quick`` (tiles 256 and 512, one round) about one at
+load 2 (3.5 at load 8). ``--save`` writes ``benchmarks/results/inference_layout.json`` and prints
+the README's sentence for it (:func:`readme_text`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench  # noqa: E402
@@ -62,6 +66,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (run_all.py reads it)")
+    parser.add_argument("--save", action="store_true", help="write benchmarks/results/inference_layout.json for the README")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 2)
     tiles = args.tiles or ([256, 512] if args.quick else [192, 256, 384, 512])
@@ -89,6 +94,7 @@ def main() -> int:
     settings = {("channels-last", t): transform("channels-last", t) for t in tiles}
     settings.update({("contiguous", t): transform("contiguous", t) for t in sorted({default_tile, BASELINE[1]})})
     model.transform(image[:, :64, :64])  # one small untimed call: the calls below take seconds each
+    load_before = os.getloadavg()[0]
     times = rounds(settings, repeats, warm_up=False)
     base = _bench.median(times[BASELINE]) if BASELINE in times else float("nan")
     header = f"{'order':<14} {'tile':>5} {'seconds':>8} {'spread':>11} {'vs contiguous 512':>18}"
@@ -99,7 +105,7 @@ def main() -> int:
         mark = "  <- default" if (order, tile) == ("channels-last", default_tile) else ""
         print(f"{order:<14} {tile:>5} {seconds:>8.2f} {_bench.spread(values):>11} {base / seconds:>17.2f}x{mark}")
         rows.append({"name": f"upscale {width}x{height} {order} tile {tile}", "unit": "s", "value": seconds,
-                     "baseline": base, "ratio": seconds / base})
+                     "baseline": base, "ratio": seconds / base, "order": order, "tile": tile})
 
     print(f"\nmodel.sample, channels-last vs contiguous (same nets, same seed), load average {_bench.load_average()}")
     for name, size, channels, n in (("dcgan-64", 64, 3, 128), ("digits-32", 32, 1, 512)):
@@ -120,8 +126,24 @@ def main() -> int:
     note = _bench.busy_note()
     if note:
         print(note)
-    _bench.write_summary(args.json, "inference_layout", rows, torch=torch.__version__, load=_bench.load_average())
+    facts = {"torch": torch.__version__, "load": _bench.load_average(), "loads": [load_before, os.getloadavg()[0]],
+             "threads": torch.get_num_threads(), "size": [width, height], "default_tile": default_tile,
+             "repeats": repeats, "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}
+    _bench.write_summary(args.json, "inference_layout", rows, **facts)
+    if args.save:
+        _bench.save_result("inference_layout", {"rows": rows, **facts}, readme_text({"rows": rows, **facts}))
     return 0
+
+
+def readme_text(record: dict[str, Any]) -> str:
+    """The README's sentence for a saved measurement: the default against the settings before."""
+    (width, height), tile = record["size"], record["default_tile"]
+    by_setting = {(row["order"], row["tile"]): row for row in record["rows"] if "order" in row}
+    new, old = by_setting[("channels-last", tile)], by_setting[BASELINE]
+    return (f"upscaling a {width}x{height} photograph 4x with `srresnet.photos-sr` took {new['value']:.0f} s "
+            f"channels-last in {tile}-pixel tiles against {old['value']:.0f} s contiguous in {BASELINE[1]}-pixel tiles "
+            f"(the settings before: {old['value'] / new['value']:.2f}x; {record['threads']} thread, load "
+            f"{min(record['loads']):.1f}-{max(record['loads']):.1f} on {record['cpus']} cores, {record['date']})")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ slowed alike). Shares are given by the wall clock and per CPU second of this pro
 steadier of the two under load).
 
     python benchmarks/utilisation.py [--quick] [--cases dcgan-32 dcgan-64 ...] [--seconds 12]
-        [--threads 1] [--device auto] [--precision fp32] [--ganzoo-args compile=true ...] [--json PATH]
+        [--threads 1] [--device auto] [--precision fp32] [--ganzoo-args compile=true ...] [--json PATH] [--save]
 
 Cases: ``dcgan-32`` (digits, batch 64), ``dcgan-64`` (64 px RGB photo crops, batch 64),
 ``wgan-gp`` (its defaults: 5 critic steps), ``pix2pix-256`` (edges2photos, 256 px, batch 8),
 ``srresnet`` and ``esrgan-psnr`` (photos-sr, 4x), ``cyclegan`` (edges2photos-unpaired).
-``--quick``: 4 s a model (about 2 minutes in all on 2 busy CPU cores).
+``--quick``: 4 s a model (about 3 minutes in all on 2 busy CPU cores). ``--save`` writes
+``benchmarks/results/utilisation.json`` and prints the README's table for it (:func:`readme_text`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def main() -> int:
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "ganzoo-bench"),
                         help="where the 64 px photo crops are written once")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (run_all.py reads it)")
+    parser.add_argument("--save", action="store_true", help="write benchmarks/results/utilisation.json for the README")
     args = parser.parse_args()
     names = args.cases or list(CASES)
     unknown = [n for n in names if n not in CASES]
@@ -137,15 +139,15 @@ def main() -> int:
     header = (f"{'case':<12} {'batch':>7} {'GFLOP/step':>10} {'img/s':>8} {'GFLOP/s':>8} {'peak':>7} {'share':>6} "
               f"{'CPU share':>9} {'load':>5}")
     print(header + "\n" + "-" * len(header), flush=True)
-    rows, errors = [], []
+    rows, errors, loads = [], [], [os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")]
     for name in names:
         model, settings = CASES[name]
         if settings.get("dataset") == "photos64":
             settings = {**settings, "dataset": f"folder:{photo_folder(Path(args.data_dir))}"}
         try:
-            before = _flops.matmul_peak(args.precision, device)
+            before = _flops.matmul_peak(args.precision, device, repeats=3 if args.quick else 5)
             found = measure(model, {**settings, **run_settings}, seconds)
-            after = _flops.matmul_peak(args.precision, device)
+            after = _flops.matmul_peak(args.precision, device, repeats=3 if args.quick else 5)
         except GanzooError as exc:
             errors.append(f"{name}: {exc}")
             print(f"{name:<12} error: {exc}", flush=True)
@@ -159,22 +161,51 @@ def main() -> int:
         print(f"{name:<12} {batch:>7} {found['flops'] / 1e9:>10.2f} {images:>8.1f} {achieved / 1e9:>8.1f} "
               f"{peak / 1e9:>7.1f} {_flops.share(achieved, peak):>6.0%} {_flops.share(per_cpu, cpu_peak):>9.0%} {load:>5.1f}",
               flush=True)
+        loads.append(load)
         rows.append({"name": f"utilisation {name}", "unit": "FLOP/s", "value": achieved, "baseline": peak,
                      "ratio": _flops.share(achieved, peak), "cpu_ratio": _flops.share(per_cpu, cpu_peak),
-                     "flops_per_step": found["flops"], "images_per_sec": images, "steps": found["steps"], "load": load})
+                     "flops_per_step": found["flops"], "images_per_sec": images, "steps": found["steps"], "load": load,
+                     "batch": batch, "cpu_peak": cpu_peak})
     print(f"\nGFLOP/step: FlopCounterMode's count of one training step (n_critic discriminator steps + one generator "
-          f"step; matmuls and convolutions, forward and backward); peak: a 2048x2048 {args.precision} matmul in this "
-          "process before and after the model (GFLOP/s); share: achieved / peak by the wall clock; CPU share: the same "
+          f"step; matmuls and convolutions, forward and backward); peak: a 2048x2048x2048 {args.precision} matrix product "
+          "in this process before and after the model, the faster of torch.mm and a oneDNN 1x1 convolution (GFLOP/s); share: achieved / peak by the wall clock; CPU share: the same "
           "per CPU second of this process (steadier under load)")
     note = _bench.busy_note()
     if note:
         print(note)
     for error in errors:
         print(f"error: {error}")
-    _bench.write_summary(args.json, "utilisation", rows, torch=torch.__version__, device=device, threads=args.threads,
-                         precision=args.precision, load=_bench.load_average(), date=time.strftime("%Y-%m-%d"),
-                         errors=errors)
+    facts = {"torch": torch.__version__, "device": device, "threads": args.threads, "precision": args.precision,
+             "load": _bench.load_average(), "loads": [min(loads), max(loads)], "date": time.strftime("%Y-%m-%d"),
+             "machine": _machine(device), "seconds": seconds, "errors": errors}
+    _bench.write_summary(args.json, "utilisation", rows, **facts)
+    if args.save and not errors:
+        _bench.save_result("utilisation", {"rows": rows, **facts}, readme_text({"rows": rows, **facts}))
     return 1 if errors else 0
+
+
+def _machine(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"{_bench.cpu_name()}, {os.cpu_count()} CPUs"
+
+
+def readme_text(record: dict[str, Any]) -> str:
+    """The README's utilisation table for a saved measurement (its caption line, then the table)."""
+    low, high = record["loads"]
+    lines = [f"Measured {record['date']} on {record['machine']} ({record['device']}, {record['threads']} thread(s), "
+             f"{record['precision']}, torch {record['torch']}, {record['seconds']:g} s of steps a model) at load "
+             f"{low:.1f}-{high:.1f} by `python benchmarks/utilisation.py`:",
+             "",
+             "| model | batch | GFLOP/step | img/s | GFLOP/s | matmul peak GFLOP/s | share (wall) | share (per CPU-s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in record["rows"]:
+        lines.append(f"| {row['name'].removeprefix('utilisation ')} | {row['batch']} | {row['flops_per_step'] / 1e9:.1f} | "
+                     f"{row['images_per_sec']:.1f} | {row['value'] / 1e9:.1f} | {row['baseline'] / 1e9:.1f} | "
+                     f"{row['ratio']:.0%} | {row['cpu_ratio']:.0%} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
