@@ -3,10 +3,10 @@
 Channels-last (NHWC) is the same fp32 math in another memory order: oneDNN's CPU convolutions
 and cuDNN's tensor-core kernels work in it natively, so a net and its inputs in that order skip
 a reorder around every convolution. Training uses it by default (``channels_last``), and so does
-inference (:class:`ganzoo.core.model.GanModel` sets ``channels_last = True``): SRResNet upscaling
-a 512x512 image on 2 busy CPU cores took 17.8 s channels-last against 23.0 s contiguous, and
-``benchmarks/inference_layout.py`` measures it per model in one run. Not on Apple's MPS, whose
-channels-last convolutions are partial.
+inference (:class:`ganzoo.core.model.GanModel` sets ``channels_last = True``), measured by
+``benchmarks/inference_layout.py`` in one run: SRResNet upscaling a 600x512 photograph 1.32x
+faster than contiguous (load 7.6 on 2 cores), DCGAN sampling 0.95-1.31x in three runs (median
+1.16x). Not on Apple's MPS, whose channels-last convolutions are partial.
 """
 
 from __future__ import annotations

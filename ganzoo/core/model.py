@@ -398,9 +398,9 @@ class GanModel(nn.Module):
     upscale = transform
 
     #: Output pixels a fully convolutional generator makes in one pass when ``tile`` is None:
-    #: measured (``benchmarks/inference_layout.py``): SRResNet 4x, 1 thread, channels-last,
-    #: took 1.6 s for a 256x256 input and 17.8 s for 512x512 (4x the pixels, 11x the time: the
-    #: 2048x2048 activations no longer stay in the CPU caches).
+    #: measured (``benchmarks/inference_layout.py``, SRResNet 4x on a 600x512 photograph, 1
+    #: thread): 1024x1024 a pass was as fast as 2048x2048 or faster (26 s against 26 s, 36 s
+    #: against 40 s, in two runs at load 7-10) with a quarter of the memory.
     TILE_OUTPUT_PIXELS = 1024 * 1024
     #: The same for nets that see the whole image (norms over each image), whose tiles are
     #: blended and so change the result: kept large, so that fewer images are cut.
