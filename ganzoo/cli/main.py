@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    threads = args.threads or _default_threads()
+    threads = args.threads or _default_threads(getattr(args, "nproc", None) or 1)
     if threads:
         os.environ["OMP_NUM_THREADS"] = str(threads)  # read by torch when it is first imported
         if "torch" in sys.modules:
@@ -88,14 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _default_threads() -> int | None:
+def _default_threads(processes: int = 1) -> int | None:
     """The thread count ganzoo picks when neither ``--threads`` nor ``$OMP_NUM_THREADS`` does
-    (:func:`ganzoo.io.cpus.default_threads`); None leaves torch's choice alone."""
+    (:func:`ganzoo.io.cpus.default_threads`), shared among the ``processes`` that ``run --nproc``
+    starts (they inherit it); None leaves torch's choice alone."""
     if os.environ.get("OMP_NUM_THREADS", "").strip():
         return None
     from ganzoo.io.cpus import default_threads
 
-    return default_threads()
+    return max(1, default_threads() // processes)
 
 
 def _flag_suggestion(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> str:

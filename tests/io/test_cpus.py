@@ -76,6 +76,16 @@ def test_the_cli_leaves_a_thread_count_the_user_set_in_the_environment(monkeypat
     assert 1 <= _default_threads() <= cpus.usable_cpus()
 
 
+def test_run_nproc_shares_the_default_among_its_processes(monkeypatch):
+    """``run --nproc N``'s processes inherit the count: N of them must not each take every core."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(cpus, "load_average", lambda: 0.0)  # an idle machine, whatever this one is doing
+    usable = cpus.usable_cpus()
+    assert _default_threads(1) == usable
+    assert _default_threads(2) == max(1, usable // 2)
+    assert _default_threads(usable + 5) == 1
+
+
 def test_the_cli_starts_torch_with_the_default_thread_count():
     """A real process: torch reads the count once, when it is imported after ganzoo chose it."""
     script = (
