@@ -122,6 +122,15 @@ def busy_note() -> str:
     return f"note: 1-min load average {load:.2f} on {cpus} CPUs: the machine is busy, figures are noisy" if load > 0.75 * cpus else ""
 
 
+def print_closing(errors: list[str] = ()) -> None:
+    """The busy-machine note (when the load is high) and one line per error, after a table."""
+    note = busy_note()
+    if note:
+        print(note)
+    for error in errors:
+        print(f"error: {error}")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

@@ -168,13 +168,9 @@ def main() -> int:
                      "batch": batch, "cpu_peak": cpu_peak})
     print(f"\nGFLOP/step: FlopCounterMode's count of one training step (n_critic discriminator steps + one generator "
           f"step; matmuls and convolutions, forward and backward); peak: a 2048x2048x2048 {args.precision} matrix product "
-          "in this process before and after the model, the faster of torch.mm and a oneDNN 1x1 convolution (GFLOP/s); share: achieved / peak by the wall clock; CPU share: the same "
-          "per CPU second of this process (steadier under load)")
-    note = _bench.busy_note()
-    if note:
-        print(note)
-    for error in errors:
-        print(f"error: {error}")
+          "in this process before and after the model, the faster of torch.mm and a oneDNN 1x1 convolution (GFLOP/s); "
+          "share: achieved / peak by the wall clock; CPU share: the same per CPU second of this process (steadier under load)")
+    _bench.print_closing(errors)
     facts = {"torch": torch.__version__, "device": device, "threads": args.threads, "precision": args.precision,
              "load": _bench.load_average(), "loads": [min(loads), max(loads)], "date": time.strftime("%Y-%m-%d"),
              "machine": _machine(device), "seconds": seconds, "errors": errors}
