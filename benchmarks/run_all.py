@@ -114,30 +114,36 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * 110)
     for summary in summaries:
         for row in summary["rows"]:
-            unit = row["unit"]
-            fmt = ((lambda v: f"{v:.3f} s") if unit == "s" else (lambda v: f"{v:+.1f} MiB") if unit == "MiB"
-                   else (lambda v: f"{v / 1e9:.1f} G") if unit == "FLOP/s" else (lambda v: f"{v:.1f}"))
-            value = fmt(row["value"])
-            baseline = f"{row['baseline']:.1f} MiB" if unit == "MiB" else fmt(row["baseline"])
-            memory = ""
-            if "peak_rss_mib" in row:
-                memory = f"{row['peak_rss_mib']:.0f}"
-                if "baseline_peak_rss_mib" in row:
-                    memory += f" | {row['baseline_peak_rss_mib']:.0f}"
-            share = unit in ("s", "FLOP/s")  # a share of the baseline's time, or of the matmul peak
-            ratio = f"{row['ratio']:.0%}" if share else f"{row['ratio']:.2f}x"
-            label = row["name"] + (f" ({unit})" if unit in ("img/s", "FLOP/s") else "")
-            cpu = (f"{row['cpu_ratio']:.0%}" if share else f"{row['cpu_ratio']:.2f}x") if "cpu_ratio" in row else ""
-            print(f"{label:<46} {value:>10} {baseline:>10} {ratio:>7} {cpu:>9}  {memory:>14}  {row.get('verdict', '')}")
-            if "cuda_peak_mib" in row:
-                print(f"{'':<46} CUDA peak MiB ganzoo {row['cuda_peak_mib']:.0f} | plain {row['baseline_cuda_peak_mib']:.0f}")
+            print(summary_line(row))
     print("\nimg/s: higher is better, ratio > 1: ganzoo faster (CPU ratio: the same per CPU second, steadier on a busy"
           " machine);\nFLOP/s: achieved, baseline the matmul peak in the same process, ratio the share of it (utilisation);"
-          "\nstartup: share of the `import torch` time; inference: share of the time before (contiguous, 512-px tiles); memory growth: warm-up RSS as baseline, ratio end/warm-up;"
-          " peak RSS: ganzoo | baseline process.")
+          "\nstartup: share of the `import torch` time; inference: share of the time before (contiguous, 512-px tiles);"
+          "\nmemory growth: warm-up RSS as baseline, ratio end/warm-up; peak RSS: ganzoo | baseline process.")
     if failures:
         print("failed: " + ", ".join(failures))
     return 1 if failures else 0
+
+
+def summary_line(row: dict) -> str:
+    """One row of the summary (two lines with a CUDA peak): figure, ganzoo, baseline, ratio, CPU ratio, memory, verdict."""
+    unit = row["unit"]
+    fmt = ((lambda v: f"{v:.3f} s") if unit == "s" else (lambda v: f"{v:+.1f} MiB") if unit == "MiB"
+           else (lambda v: f"{v / 1e9:.1f} G") if unit == "FLOP/s" else (lambda v: f"{v:.1f}"))
+    value = fmt(row["value"])
+    baseline = f"{row['baseline']:.1f} MiB" if unit == "MiB" else fmt(row["baseline"])
+    memory = ""
+    if "peak_rss_mib" in row:
+        memory = f"{row['peak_rss_mib']:.0f}"
+        if "baseline_peak_rss_mib" in row:
+            memory += f" | {row['baseline_peak_rss_mib']:.0f}"
+    share = unit in ("s", "FLOP/s")  # a share of the baseline's time, or of the matmul peak
+    ratio = f"{row['ratio']:.0%}" if share else f"{row['ratio']:.2f}x"
+    label = row["name"] + (f" ({unit})" if unit in ("img/s", "FLOP/s") else "")
+    cpu = (f"{row['cpu_ratio']:.0%}" if share else f"{row['cpu_ratio']:.2f}x") if "cpu_ratio" in row else ""
+    line = f"{label:<46} {value:>10} {baseline:>10} {ratio:>7} {cpu:>9}  {memory:>14}  {row.get('verdict', '')}"
+    if "cuda_peak_mib" in row:
+        line += f"\n{'':<46} CUDA peak MiB ganzoo {row['cuda_peak_mib']:.0f} | plain {row['baseline_cuda_peak_mib']:.0f}"
+    return line
 
 
 if __name__ == "__main__":

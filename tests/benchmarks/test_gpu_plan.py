@@ -80,3 +80,18 @@ def test_a_cuda_run_without_cuda_is_one_line(capsys):
     assert run_all.main(["--device", "cuda", "--only", "cli_startup"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["run_all: error: --device cuda: CUDA is not available here (--dry-run shows the plan)"]
+
+
+def test_the_summary_shows_utilisation_and_inference_rows_as_shares():
+    """The rows the new benchmarks hand back (read from their saved files) print as shares."""
+    import json
+
+    results = REPO / "benchmarks" / "results"
+    util = json.loads((results / "utilisation.json").read_text())["rows"][1]
+    line = run_all.summary_line(util)
+    assert line.startswith("utilisation dcgan-64 (FLOP/s)") and f"{util['ratio']:.0%}" in line and " G " in line
+    inference = json.loads((results / "inference_layout.json").read_text())["rows"][0]
+    assert f"{inference['ratio']:.0%}" in run_all.summary_line(inference)
+    cuda = run_all.summary_line({"name": "train x", "unit": "img/s", "value": 2.0, "baseline": 1.0, "ratio": 2.0,
+                                 "cuda_peak_mib": 10.0, "baseline_cuda_peak_mib": 12.0})
+    assert "2.00x" in cuda and cuda.splitlines()[1].strip() == "CUDA peak MiB ganzoo 10 | plain 12"
