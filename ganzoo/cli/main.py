@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["OMP_NUM_THREADS"] = str(threads)  # read by torch when it is first imported
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(threads)
+        _set_wait_policy(threads)
     try:
         return args.func(args)
     except GanzooError as exc:
@@ -97,6 +98,18 @@ def _default_threads(processes: int = 1) -> int | None:
     from ganzoo.io.cpus import default_threads
 
     return max(1, default_threads() // processes)
+
+
+def _set_wait_policy(threads: int) -> None:
+    """``OMP_WAIT_POLICY=PASSIVE`` for several threads on an overloaded machine
+    (:func:`ganzoo.io.cpus.wait_policy`), unless the user set a policy; read when torch starts."""
+    if os.environ.get("OMP_WAIT_POLICY", "").strip():
+        return
+    from ganzoo.io.cpus import wait_policy
+
+    policy = wait_policy(threads)
+    if policy:
+        os.environ["OMP_WAIT_POLICY"] = policy
 
 
 def _flag_suggestion(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.cli.main import _default_threads
+from ganzoo.cli.main import _default_threads, _set_wait_policy
 from ganzoo.io import cpus
 
 
@@ -96,3 +96,22 @@ def test_the_cli_starts_torch_with_the_default_thread_count():
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(("threads", "usable", "load", "policy"), [
+    (2, 2, 10.0, "PASSIVE"), (2, 2, 2.5, "PASSIVE"), (2, 2, 1.5, None), (1, 2, 10.0, None), (8, 8, 3.0, None),
+])
+def test_several_threads_on_an_overloaded_machine_sleep_instead_of_spinning(threads, usable, load, policy):
+    assert cpus.wait_policy(threads, usable, load) == policy
+
+
+def test_the_cli_sets_the_wait_policy_only_where_the_user_did_not(monkeypatch):
+    monkeypatch.setattr(cpus, "load_average", lambda: 50.0)  # far more runnable tasks than any CPU count
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    _set_wait_policy(2)
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    _set_wait_policy(1)
+    assert "OMP_WAIT_POLICY" not in os.environ
+    _set_wait_policy(2)
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
