@@ -104,11 +104,31 @@ def machine_line() -> str:
     return f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load_average()}"
 
 
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what :mod:`platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def busy_note() -> str:
     if not hasattr(os, "getloadavg"):
         return ""
     load, cpus = os.getloadavg()[0], os.cpu_count() or 1
     return f"note: 1-min load average {load:.2f} on {cpus} CPUs: the machine is busy, figures are noisy" if load > 0.75 * cpus else ""
+
+
+def print_closing(errors: list[str] = ()) -> None:
+    """The busy-machine note (when the load is high) and one line per error, after a table."""
+    note = busy_note()
+    if note:
+        print(note)
+    for error in errors:
+        print(f"error: {error}")
 
 
 def median(values: list[float]) -> float:
@@ -118,6 +138,30 @@ def median(values: list[float]) -> float:
 def spread(values: list[float]) -> str:
     """``min-max`` of the repeats, to show how noisy a median is."""
     return f"{min(values):.1f}-{max(values):.1f}" if values else "-"
+
+
+#: The measurement files the README's figures come from (``--save``; tests/benchmarks/test_readme_figures.py
+#: checks that the README states what the last one measured).
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save_result(name: str, record: dict[str, Any], readme: str) -> Path:
+    """Write ``record`` as ``benchmarks/results/NAME.json``, the file the README's figures are
+    checked against, and print ``readme``: the text the README must then hold."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"\nsaved {path}; put this in the README (tests/benchmarks/test_readme_figures.py checks it):\n{readme}")
+    return path
+
+
+def load_result(name: str) -> dict[str, Any]:
+    return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def minutes(seconds: float) -> str:
+    """``3.1 min`` (or ``48 s`` under a minute), as the README writes durations."""
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def write_summary(path: str | None, benchmark: str, rows: list[dict[str, Any]], **facts: Any) -> None:

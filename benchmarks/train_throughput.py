@@ -490,11 +490,7 @@ def main() -> int:
     if any(c.loop == "wgan-gp" for c in cases):
         print("wgan-gp baseline: fresh noise for the generator step and a frozen critic during it (the usual way);"
               " ganzoo reuses the last critic step's fakes and freezes the critic's weights during the generator step too.")
-    note = _bench.busy_note()
-    if note:
-        print(note)
-    for error in errors:
-        print(f"error: {error}")
+    _bench.print_closing(errors)
     _bench.write_summary(args.json, "train_throughput", rows, torch=torch.__version__, device=str(device), threads=args.threads,
                          repeats=repeats, load=_bench.load_average(), errors=errors)
     return 1 if errors else 0

@@ -38,7 +38,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     parser.add_argument("--threads", type=positive_int, metavar="N",
-                        help="CPU threads torch may use (default: torch's choice; 1 is often fastest on a busy machine)")
+                        help="CPU threads torch may use (default: $OMP_NUM_THREADS, else the CPUs this process may use "
+                             "(affinity, cgroup quota) less the load average, at least 1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = command_in(list(argv)) if argv is not None else None
     if argv is None:  # the whole parser (tests, docs)
@@ -66,10 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     if args.threads:
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # read by torch when it is first imported
         os.environ["GANZOO_THREADS"] = str(args.threads)  # recorded in the weights: `zoo add` repeats it
+    threads = args.threads or _default_threads(getattr(args, "nproc", None) or 1)
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # read by torch when it is first imported
         if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(args.threads)
+            sys.modules["torch"].set_num_threads(threads)
+        _set_wait_policy(threads)
     try:
         return args.func(args)
     except GanzooError as exc:
@@ -85,6 +89,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"ganzoo: error: {_os_failure(exc)}", file=sys.stderr)
         return 1
+
+
+def _default_threads(processes: int = 1) -> int | None:
+    """The thread count ganzoo picks when neither ``--threads`` nor ``$OMP_NUM_THREADS`` does
+    (:func:`ganzoo.io.cpus.default_threads`), shared among the ``processes`` that ``run --nproc``
+    starts (they inherit it); None leaves torch's choice alone."""
+    if os.environ.get("OMP_NUM_THREADS", "").strip():
+        return None
+    from ganzoo.io.cpus import default_threads
+
+    return max(1, default_threads() // processes)
+
+
+def _set_wait_policy(threads: int) -> None:
+    """``OMP_WAIT_POLICY=PASSIVE`` for several threads on an overloaded machine
+    (:func:`ganzoo.io.cpus.wait_policy`), unless the user set a policy; read when torch starts."""
+    if os.environ.get("OMP_WAIT_POLICY", "").strip():
+        return
+    from ganzoo.io.cpus import wait_policy
+
+    policy = wait_policy(threads)
+    if policy:
+        os.environ["OMP_WAIT_POLICY"] = policy
 
 
 def _flag_suggestion(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> str:

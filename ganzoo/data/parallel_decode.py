@@ -26,22 +26,20 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from ganzoo.errors import DataError
+from ganzoo.io.cpus import usable_cpus
 
-#: ``GANZOO_DECODE_WORKERS=N`` sets how many processes (or threads) decode; default: the CPUs this process may use.
+#: ``GANZOO_DECODE_WORKERS=N`` sets how many processes (or threads) decode; default: the CPUs this process may use (affinity and cgroup quota).
 WORKERS_VARIABLE = "GANZOO_DECODE_WORKERS"
 
 
 def decode_workers() -> int:
-    """How many workers decode: ``$GANZOO_DECODE_WORKERS``, else the CPUs this process may use."""
+    """How many workers decode: ``$GANZOO_DECODE_WORKERS``, else the CPUs this process may use (affinity and cgroup quota)."""
     text = os.environ.get(WORKERS_VARIABLE, "").strip()
     if text:
         if not text.isdigit() or int(text) < 1:
             raise DataError(f"{WORKERS_VARIABLE}={text!r}: expected a whole number >= 1")
         return int(text)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return usable_cpus()
 
 
 class Decoder:

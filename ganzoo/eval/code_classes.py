@@ -82,6 +82,6 @@ def code_class_match(model: GanModel, judge: ClassJudge, per_code: int = SAMPLES
     counts = []
     for value in range(codes.categories):
         latent = codes.with_category(model.task.noise(per_code, device, rng), value)
-        images = model.task.generate_eval(model.generator, latent, None).clamp_(-1, 1)
+        images = model.task.generate_eval(model.inference_generator(), latent, None).clamp_(-1, 1)
         counts.append(torch.bincount(judge.predict(images).cpu(), minlength=len(judge.classes)))
     return match_from_confusion(torch.stack(counts), judge.classes)

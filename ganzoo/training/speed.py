@@ -1,4 +1,4 @@
-"""Speed switches of a run: number format (autocast, loss scaling), compilation, memory layout,
+"""Speed switches of a run: number format (autocast, loss scaling), compilation,
 and the one free saving every run takes (:func:`frozen`).
 
 ``precision`` picks the dtype of the forward passes and losses: ``fp32`` (no autocast),
@@ -117,23 +117,6 @@ def compile_net(net: nn.Module) -> nn.Module:
     """Compile ``net`` in place: its ``state_dict`` keeps the plain keys (no ``_orig_mod.``)."""
     net.compile()
     return net
-
-
-def channels_last_on(asked: bool, device: torch.device) -> bool:
-    """Whether a run uses channels-last memory: as asked (on by default), except on Apple's MPS,
-    whose channels-last convolution support is partial. The default is measured
-    (``benchmarks/train_throughput.py``, 2 CPU cores, 1 thread: 1.40x the plain loop on the
-    digits and 1.32x on 64 px RGB images with the frozen discriminator below, against 1.07x and
-    1.03x without channels-last); the same fp32 math in another memory order, so fixed-seed runs
-    still repeat bit for bit."""
-    return bool(asked) and device.type != "mps"
-
-
-def to_channels_last(tensor: torch.Tensor | None) -> torch.Tensor | None:
-    """An image batch (N x C x H x W) in channels-last memory format; anything else unchanged."""
-    if tensor is None or tensor.dim() != 4 or not tensor.is_floating_point():
-        return tensor
-    return tensor.contiguous(memory_format=torch.channels_last)
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
+from ganzoo.core import memory_order
 from ganzoo.core.config import TrainConfig, check_dataset_channels, check_image_size, resumed_config
 from ganzoo.core.losses import Loss, score_kind
 from ganzoo.core.model import GanModel, ModelCard, build_nets, count_parameters
@@ -161,9 +162,9 @@ class Trainer:
             raise ConfigError(f"model {cfg.model!r} needs class labels, but dataset {cfg.dataset!r} has none")
 
         self.generator, self.discriminator = (net.to(self.device) for net in build_nets(registry, arch.name, self.net_config))
-        self.channels_last = speed.channels_last_on(cfg.channels_last, self.device)
+        self.channels_last = memory_order.channels_last_on(cfg.channels_last, self.device)
         if self.channels_last:
-            self.generator, self.discriminator = (net.to(memory_format=torch.channels_last) for net in (self.generator, self.discriminator))
+            self.generator, self.discriminator = (memory_order.set_order(net, True) for net in (self.generator, self.discriminator))
         self.ema = EMA(self.generator, cfg.ema) if cfg.ema else None  # an uncompiled copy, for samples and saving
         if cfg.compile:  # in place: the state dicts keep their plain keys
             self.generator, self.discriminator = (speed.compile_net(net) for net in (self.generator, self.discriminator))
@@ -258,7 +259,7 @@ class Trainer:
         """The next ``(images, condition)`` batch, channels-last when the run asks for it."""
         real, condition = next(self.batches)
         if self.channels_last:
-            real, condition = speed.to_channels_last(real), speed.to_channels_last(condition)
+            real, condition = memory_order.to_channels_last(real), memory_order.to_channels_last(condition)
         return real, condition
 
     def optimize(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:

@@ -17,7 +17,8 @@ from ganzoo.core.config import TrainConfig, resolve_config
 from ganzoo.training.ema import EMA
 from ganzoo.errors import ConfigError
 from ganzoo.plugin.discovery import get_registry
-from ganzoo.training.speed import Precision, to_channels_last
+from ganzoo.core.memory_order import to_channels_last
+from ganzoo.training.speed import Precision
 from ganzoo.training.trainer import Trainer
 
 from tests.helpers import run_cli
@@ -60,7 +61,7 @@ def test_each_switch_trains_and_records_itself(tmp_path, switches):
 
 
 def test_defaults_record_the_switches(tmp_path):
-    """Off by default but channels-last (the same fp32 math, measured faster: see speed.channels_last_on)."""
+    """Off by default but channels-last (the same fp32 math, measured faster: see memory_order.channels_last_on)."""
     result = ganzoo.train("dcgan", out=tmp_path / "run", steps=1, **TINY)
     training = weights.read_metadata(result.generator)["training"]
     assert (training["precision"], training["compile"], training["channels_last"], training["ema"]) == ("fp32", False, True, 0.0)
