@@ -121,7 +121,7 @@ def _check_output(args: argparse.Namespace) -> None:
 def _save_exclusively(save_grid: Any, images: Any, path: str, force: bool, **grid: Any) -> None:
     """Write the grid; without ``--force`` never over a file, even one another process wrote meanwhile."""
     try:
-        save_grid(images, path, exclusive=not force, **grid)
+        save_grid(images, path, overwrite=force, **grid)
     except FileExistsError:
         raise GanzooError(f"{path} was written by someone else meanwhile; choose another -o or pass --force to overwrite") from None
 

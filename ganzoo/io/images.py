@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import torch
 
-from ganzoo.errors import DataError
+from ganzoo.errors import DataError, OutputExists
 from ganzoo.io.atomic import write_with
 
 
@@ -26,10 +26,11 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None, padding: int = 2,
-              exclusive: bool = False) -> torch.Tensor:
-    """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically (``exclusive``: never
-    over a file that exists, :class:`FileExistsError` instead). Returns the grid's pixels,
-    uint8 ``(C, H, W)``, for whoever shows it too (TensorBoard)."""
+              overwrite: bool = False) -> torch.Tensor:
+    """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically. Never over a file that
+    exists, as ``ganzoo sample`` never is (:class:`~ganzoo.errors.OutputExists`, a one-line
+    ``FileExistsError``), unless ``overwrite``. Returns the grid's pixels, uint8 ``(C, H, W)``,
+    for whoever shows it too (TensorBoard)."""
     from PIL import Image
     from torchvision.utils import make_grid
 
@@ -37,7 +38,10 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = 
     grid = make_grid(to_uint8(images), nrow=nrow, padding=padding)
     array = grid.permute(1, 2, 0).numpy()
     picture = Image.fromarray(array[..., 0] if images.shape[1] == 1 else array)
-    write_with(path, lambda tmp: picture.save(tmp, format="PNG"), exclusive=exclusive)
+    try:
+        write_with(path, lambda tmp: picture.save(tmp, format="PNG"), exclusive=not overwrite)
+    except FileExistsError:
+        raise OutputExists(f"{path} exists already; choose another name or pass overwrite=True to replace it") from None
     return grid
 
 
