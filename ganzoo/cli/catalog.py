@@ -84,7 +84,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print_json([spec_dict(s) for s in specs])
         return 0
     if kind == "models":
-        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.loss, s.paper, s.source) for s in specs]
+        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.trains_with, s.paper, s.source) for s in specs]
         columns = ["name", "task", "architecture", "loss", "arXiv", "source"]
     elif kind == "architectures":
         rows = [(s.name, s.task, ", ".join(map(str, s.image_sizes)) or "any", s.summary, s.source) for s in specs]
