@@ -36,7 +36,7 @@ SIDES = {"real": "tab:green", "fake": "tab:red"}
 def plot_runs(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike = "report.png", *, smoothing: float = 0.8,
               force: bool = False) -> Path:
     """Draw the runs in ``run_dirs`` into the PNG ``output`` and return its path. ``smoothing``:
-    the weight of the exponential moving average of the loss curves (0: none). ``output`` is
+    how far the loss curves' smoothing reaches, the weight of a neighbour one log line away (0: none). ``output`` is
     written atomically, and never over a file that exists unless ``force``."""
     output = Path(output)
     if not run_dirs:
