@@ -176,6 +176,38 @@ def test_a_renamed_entry_or_a_bad_flag_fails_the_check() -> None:
         check_ganzoo(["run", "dcgan", "--set", "ngff=32"], "t")
 
 
+def run_folders_made(commands: list[Command], python: list[Block]) -> set[str]:
+    """The run folders the commands and Python blocks train: ``--out``/``out=``, else ``runs/MODEL-DATASET``."""
+    registry, made = get_registry(), set()
+    for command in commands:
+        argv = ganzoo_argv(command)
+        if not argv or "run" not in argv or any(w == "..." or PLACEHOLDER.search(w) for w in argv):
+            continue
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                args, _ = build_parser().parse_known_args(argv)
+        except SystemExit:  # a fragment of prose (`ganzoo run --resume`)
+            continue
+        if getattr(args, "command", None) != "run" or args.resume:
+            continue
+        if args.out or args.model in PLUGIN_NAMES or not args.model:
+            made.add(args.out or "")
+        else:
+            made.add(f"runs/{args.model}-{args.dataset or registry.model(args.model).dataset}")
+    for block in python:
+        made.update(re.findall(r'out="(runs/[\w.-]+)"', block.body))
+    return made
+
+
+def test_every_run_folder_the_readme_reads_is_one_it_trains() -> None:
+    """`ganzoo.load("runs/cgan-digits")` on a run the README never asks for fails a reader."""
+    commands = [c for b in code_blocks(README, *SHELL) for c in shell_commands(b)] + inline_commands(README)
+    made = run_folders_made(commands, code_blocks(README, "python"))
+    text = README.read_text(encoding="utf-8")
+    read = {m.group(0) for m in RUNS.finditer(text) if m.group(0).islower()}  # not runs/MODEL-DATASET
+    assert sorted(read - made) == []
+
+
 # ---------------------------------------------------------------- the quick start as pasted
 def quick_start() -> list[Command]:
     text = README.read_text(encoding="utf-8")
