@@ -75,7 +75,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     specs = getattr(registry, kind).match(args.pattern)
     if args.json:
         if kind == "models":  # the task lives on the architecture; JSON shows it as the table does
-            print_json([{**spec_dict(s), "task": registry.architecture(s.architecture).task} for s in specs])
+            print_json([{**spec_dict(s), "task": registry.architecture(s.architecture).task, "trains_with": s.trains_with}
+                        for s in specs])
         elif kind == "weights":
             from ganzoo.io.pretrained import where  # the network stack (see the module docstring)
 
@@ -147,6 +148,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
         training = TrainConfig(model=spec.name, **{k: v for k, v in spec.training.items()})
         data["task"] = arch.task
+        data["trains_with"] = spec.trains_with  # srresnet: `mse (content only)`, never its adversarial loss
         data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "dataset", "architecture_config", "loss_config")}
         data["architecture_config"] = {**arch.defaults, **spec.architecture_config}
         data["loss_config"] = {**loss.defaults, **spec.loss_config}

@@ -77,6 +77,9 @@ def test_list_shows_what_generator_only_models_train_with(cli) -> None:
     rows = {cells[0]: cells for cells in map(cells_of, out.splitlines()) if len(cells) == 6}
     assert rows["srresnet"][3] == "mse (content only)" and rows["esrgan-psnr"][3] == "l1 (content only)"
     assert rows["srgan"][3] == "bce" and rows["esrgan"][3] == "ragan-bce"  # adversarial ones keep theirs
+    listed = {m["name"]: m for m in json.loads(cli("list", "--json")[1])}
+    assert listed["srresnet"]["trains_with"] == "mse (content only)" and listed["srgan"]["trains_with"] == "bce"
+    assert json.loads(cli("info", "esrgan-psnr", "--json")[1])["trains_with"] == "l1 (content only)"
 
 
 @pytest.mark.parametrize("flag", ["--pretrained", "--datasets"])
