@@ -74,7 +74,7 @@ def shell_commands(block: Block) -> list[Command]:
         words = shlex.split(OPTIONAL.sub(" ", line), comments=True)
         while words:
             cut = words.index("&&") if "&&" in words else len(words)
-            commands.append(Command(block.doc, block.line + start, tuple(words[:cut])))
+            commands.append(Command(block.doc, block.line + start, piped_from(words[:cut])))
             words = words[cut + 1:]
     return [c for c in commands if c.words]
 
@@ -90,8 +90,13 @@ def inline_commands(doc: Path) -> list[Command]:
             words = shlex.split(text)
         except ValueError:  # an unbalanced quote in prose
             words = text.split()
-        found.append(Command(doc, prose.count("\n", 0, m.start()) + 1, tuple(words)))
+        found.append(Command(doc, prose.count("\n", 0, m.start()) + 1, piped_from(words)))
     return found
+
+
+def piped_from(words: list[str]) -> tuple[str, ...]:
+    """The first command of a pipeline (``ganzoo list --pretrained | cat``)."""
+    return tuple(words[:words.index("|")] if "|" in words else words)
 
 
 def ganzoo_argv(command: Command) -> list[str] | None:
