@@ -349,3 +349,17 @@ def test_the_losses_table_states_each_losses_defaults() -> None:
                 f"README's Losses table: {row} {key} {number}, but `ganzoo info {row}` says {registry.loss(row).defaults[key]}"
             checked += 1
     assert checked >= 6  # real_label, clip, gp_weight, a, b, c
+
+
+def test_the_defaults_table_says_what_ganzoo_eval_measured() -> None:
+    """The quick start's model quotes its `ganzoo eval` figures, and no row calls digits "clearly
+    readable" while its precision says most are malformed (the README reads precision 0.43 as
+    "about half malformed")."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("### What the defaults give"):text.index("## Python")]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(ganzoo run [^`]+)` \|.*$", table, re.M)}
+    assert re.search(r"precision 0\.\d+.*FD-digits \d", rows["ganzoo run dcgan"])
+    for command, row in rows.items():
+        quoted = re.search(r"precision (0\.\d+)", row)
+        if quoted and float(quoted.group(1)) < 0.5:
+            assert "clearly readable" not in row and "malformed" in row, f"{command}: {row}"
