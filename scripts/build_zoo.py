@@ -158,14 +158,14 @@ def draw_sample(model: ganzoo.GanModel, path: Path, dataset_images: torch.Tensor
         inputs, targets = dataset_images
         outputs = model.transform(inputs)
         rows = model.task.comparison(inputs, outputs, targets)
-        save_grid(rows, path, nrow=len(rows) // len(outputs))
+        save_grid(rows, path, nrow=len(rows) // len(outputs), overwrite=True)  # a rebuilt entry redraws its sample
     elif model.codes is not None and model.codes.categories:  # a row per code value, a column per noise vector
-        save_grid(model.sample_codes(10, seed=0, code=None), path, nrow=10)
+        save_grid(model.sample_codes(10, seed=0, code=None), path, nrow=10, overwrite=True)
     elif model.num_classes:
         images = torch.cat([model.sample(8, seed=0, labels=i) for i in range(model.num_classes)])
-        save_grid(images, path, nrow=8)
+        save_grid(images, path, nrow=8, overwrite=True)
     else:
-        save_grid(model.sample(64, seed=0), path, nrow=8)
+        save_grid(model.sample(64, seed=0), path, nrow=8, overwrite=True)
 
 
 def held_out_examples(model: ganzoo.GanModel, run: Path, count: int = 4, crop: int = 192) -> tuple[torch.Tensor, torch.Tensor]:
