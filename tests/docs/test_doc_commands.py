@@ -61,6 +61,8 @@ NOT_RUN_HERE = {
     "run srgan": "ImageNet's VGG19 weights, which nothing downloads (tests/training/test_content.py)",
     "run esrgan --": "ImageNet's VGG19 weights (tests/training/test_content.py)",
     "tensorboard --logdir": "TensorBoard's own program",
+    "eval runs/cyclegan-edges2photos-unpaired": "minutes of whole photographs through two ResNet generators on a CPU "
+                                                "(tests/plugins/test_cyclegan.py evaluates a CycleGAN run)",
 }
 #: Files a block reads as if the reader had them: made in the block's folder first.
 INPUT_FILES = ("photo.png", "photo.jpg", "noisy.png", "photos/a.png")
