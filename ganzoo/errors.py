@@ -43,6 +43,10 @@ class RunFolderError(GanzooError):
     """A run folder that exists already, or cannot be resumed."""
 
 
+class OutputExists(GanzooError, FileExistsError):
+    """A file to write exists already and was not asked to be replaced (``overwrite=False``)."""
+
+
 class MissingExtra(GanzooError):
     """An optional package that a command needs is not installed: the message names the extra
     that installs it (``pip install 'ganzoo[plot]'``). Core installs stay small."""

@@ -78,7 +78,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     specs = getattr(registry, kind).match(args.pattern)
     if args.json:
         if kind == "models":  # the task lives on the architecture; JSON shows it as the table does
-            print_json([{**spec_dict(s), "task": registry.architecture(s.architecture).task} for s in specs])
+            print_json([{**spec_dict(s), "task": registry.architecture(s.architecture).task, "trains_with": s.trains_with}
+                        for s in specs])
         elif kind == "weights":
             from ganzoo.io.pretrained import where  # the network stack (see the module docstring)
 
@@ -87,7 +88,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print_json([spec_dict(s) for s in specs])
         return 0
     if kind == "models":
-        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.loss, s.paper, s.source) for s in specs]
+        rows = [(s.name, registry.architecture(s.architecture).task, s.architecture, s.trains_with, s.paper, s.source) for s in specs]
         columns = ["name", "task", "architecture", "loss", "arXiv", "source"]
     elif kind == "architectures":
         rows = [(s.name, s.task, ", ".join(map(str, s.image_sizes)) or "any", s.summary, s.source) for s in specs]
@@ -154,6 +155,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
         training = resolve_config(registry, spec.name)  # what a default run uses (the dataset's image size included)
         data["task"] = arch.task
+        data["trains_with"] = spec.trains_with  # srresnet: `mse (content only)`, never its adversarial loss
         data["training"] = {k: v for k, v in training.to_dict().items() if k not in ("model", "architecture", "loss", "dataset", "architecture_config", "loss_config")}
         data["architecture_config"] = dict(training.architecture_config)
         data["loss_config"] = dict(training.loss_config)

@@ -20,6 +20,12 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ganzoo.errors import MissingExtra
+
+    # the extras are found, not imported, before the exporter imports torch: a missing one is
+    # a line at once, not after seconds of start-up
+    MissingExtra.check("onnx", "onnx", "ONNX export")
+    MissingExtra.check("onnxscript", "onnx", "ONNX export (torch's exporter)")
     from ganzoo.interop.onnx_export import export_onnx
 
     done = export_onnx(args.weights, args.output, force=args.force)

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Callable, Sequence
 
 from ganzoo.core.options import MAX_COUNT, Option
 
 
+#: The width of a console that is not a terminal (a pipe, a file): wide enough that no table
+#: folds a name, while rich would fold at 80 columns (``ganzoo list --pretrained | cat``).
+PIPE_WIDTH = 1000
+
+
 def console(stderr: bool = False) -> Any:
-    """A rich console that does not colour numbers and paths on its own."""
+    """A rich console that does not colour numbers and paths on its own, and that keeps lines
+    whole off a terminal (unless ``COLUMNS`` says how wide to be)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS")
+    return Console(stderr=stderr, highlight=False, width=PIPE_WIDTH if piped else None)
 
 
 def literal(value: Any, style: str = "") -> Any:

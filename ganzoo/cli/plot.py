@@ -21,7 +21,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders (as `ganzoo run` made them)")
     p.add_argument("-o", "--output", default="report.png", help="PNG file to write (default report.png)")
     p.add_argument("--smoothing", type=_weight, default=0.8, metavar="W",
-                   help="weight of the moving average drawn over the loss curves, in [0, 1) (default 0.8; 0: none)")
+                   help="how far the loss curves' smoothing reaches: the weight of a neighbour one log line away, on "
+                        "either side, in [0, 1) (default 0.8; 0: none); the smoothed curve does not lag")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.set_defaults(func=cmd_plot)
 

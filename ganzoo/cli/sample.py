@@ -120,10 +120,11 @@ def _check_output(args: argparse.Namespace) -> None:
         _refuse_overwrite([args.output], args.force)
 
 
-def _save_exclusively(save_grid: Any, images: Any, path: str, force: bool, **grid: Any) -> None:
-    """Write the grid; without ``--force`` never over a file, even one another process wrote meanwhile."""
+def _save_exclusively(save: Any, images: Any, path: str, force: bool, **grid: Any) -> None:
+    """Write the grid (``save``: ``save_grid`` or ``save_comparison``); without ``--force`` never
+    over a file, even one another process wrote meanwhile."""
     try:
-        save_grid(images, path, exclusive=not force, **grid)
+        save(images, path, overwrite=force, **grid)
     except FileExistsError:
         raise GanzooError(f"{path} was written by someone else meanwhile; choose another -o or pass --force to overwrite") from None
 
@@ -159,7 +160,7 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
     """Write each translated/upscaled image (at the input's size, times ``scale`` for
     super-resolution) and a side-by-side comparison into a folder."""
     from ganzoo.data.datasets import IMAGE_SUFFIXES  # (see the module docstring)
-    from ganzoo.io.images import read_image, save_grid
+    from ganzoo.io.images import read_image, save_comparison, save_grid
 
     if not model.is_image_to_image:
         raise GanzooError(f"model {model.card.model!r} draws images from noise; --input is for image-to-image models")
@@ -187,6 +188,6 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
         output = model.transform(tensor, direction=args.direction)  # any size: large images go in tiles
         _save_exclusively(save_grid, output[None], output_path, args.force, nrow=1, padding=0)
         row = task.comparison(tensor[None].to(output.device), output[None], output[None])[:-1]  # input, (bicubic,) output
-        _save_exclusively(save_grid, row, compare_path, args.force, nrow=len(row))
+        _save_exclusively(save_comparison, row, compare_path, args.force, labels=task.comparison_labels[:len(row)])
     console().print(f"{model.task.verb} {len(files)} image(s) with {model.card.model} into {out} (each with a .compare.png beside it)")
     return 0

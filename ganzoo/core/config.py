@@ -250,13 +250,6 @@ def resolve_config(registry: Registry, model_name: str, overrides: Mapping[str, 
     return config
 
 
-def _generator_only(model: ModelSpec) -> bool:
-    """A model whose every default step is pre-training (``srresnet``, ``esrgan-psnr``): no
-    adversarial stage, whatever ``--steps`` says."""
-    steps = model.training.get("pretrain_steps")
-    return bool(steps) and steps == model.training.get("steps")
-
-
 def _resolve(registry: Registry, model: ModelSpec | str, overrides: Mapping[str, Any] | None) -> TrainConfig:
     """:func:`resolve_config` without the one check that builds nets (torch-free)."""
     model = registry.model(model) if isinstance(model, str) else model
@@ -293,7 +286,7 @@ def _resolve(registry: Registry, model: ModelSpec | str, overrides: Mapping[str,
         else:
             known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config) | CONTENT_KEYS)
             raise ConfigError(f"unknown setting {key!r} for model {model.name!r}{suggest(key, known)}")
-    if _generator_only(model) and "steps" in overrides and "pretrain_steps" not in overrides:
+    if model.generator_only and "steps" in overrides and "pretrain_steps" not in overrides:
         train["pretrain_steps"] = train["steps"]  # srresnet --steps 1500 stays PSNR-oriented: no adversarial tail
     dataset = registry.dataset(train.get("dataset", model.dataset))  # an unknown one: now, with a did-you-mean
     if "image_size" not in model.architecture_config and "image_size" not in overrides:

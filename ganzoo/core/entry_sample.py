@@ -27,7 +27,7 @@ def draw_sample(model: GanModel, path: Path, pairs: tuple[torch.Tensor, torch.Te
         inputs, targets = pairs
         if model.card.task == "unpaired":  # both ways: A, A -> B, B, B -> A (a row each)
             images = torch.cat([inputs, model.transform(inputs), targets, model.transform(targets, direction="BtoA")])
-            save_grid(images, path, nrow=len(inputs), exclusive=exclusive)
+            save_grid(images, path, nrow=len(inputs), overwrite=not exclusive)
             return path
         outputs = model.transform(inputs)
         rows = model.task.comparison(inputs, outputs, targets)
@@ -38,5 +38,5 @@ def draw_sample(model: GanModel, path: Path, pairs: tuple[torch.Tensor, torch.Te
         images, nrow = torch.cat([model.sample(8, seed=0, labels=i) for i in range(model.num_classes)]), 8
     else:
         images, nrow = model.sample(64, seed=0), 8
-    save_grid(images, path, nrow=nrow, exclusive=exclusive)
+    save_grid(images, path, nrow=nrow, overwrite=not exclusive)
     return path

@@ -271,6 +271,9 @@ class PairedTask(TaskAdapter):
 
         return {**image_scores(outputs, targets), "l1": (outputs.clamp(-1, 1) - targets).abs().mean().item()}
 
+    #: What each column of :meth:`comparison` shows (the labels of ``ganzoo sample --input``'s panels).
+    comparison_labels: tuple[str, ...] = ("input", "output", "target")
+
     def comparison(self, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Rows of (input, output, target) for a sample grid."""
         import torch
@@ -314,6 +317,8 @@ class SuperresTask(PairedTask):
         from ganzoo.metrics.image_quality import sr_scores
 
         return sr_scores(outputs, targets, self.scale)
+
+    comparison_labels = ("input", "bicubic", "output", "target")
 
     def comparison(self, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Rows of (input, bicubic, output, target) for a sample grid."""

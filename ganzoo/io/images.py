@@ -6,11 +6,11 @@ import math
 import os
 import warnings
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import torch
 
-from ganzoo.errors import DataError
+from ganzoo.errors import DataError, OutputExists
 from ganzoo.io.atomic import write_with
 
 
@@ -26,19 +26,68 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None, padding: int = 2,
-              exclusive: bool = False) -> torch.Tensor:
-    """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically (``exclusive``: never
-    over a file that exists, :class:`FileExistsError` instead). Returns the grid's pixels,
-    uint8 ``(C, H, W)``, for whoever shows it too (TensorBoard)."""
+              overwrite: bool = False) -> torch.Tensor:
+    """Save images in [-1, 1] (N x C x H x W) as one PNG grid, atomically. Never over a file that
+    exists, as ``ganzoo sample`` never is (:class:`~ganzoo.errors.OutputExists`, a one-line
+    ``FileExistsError``), unless ``overwrite``. Returns the grid's pixels, uint8 ``(C, H, W)``,
+    for whoever shows it too (TensorBoard)."""
     from PIL import Image
     from torchvision.utils import make_grid
 
     nrow = nrow or max(1, int(math.ceil(math.sqrt(len(images)))))
     grid = make_grid(to_uint8(images), nrow=nrow, padding=padding)
     array = grid.permute(1, 2, 0).numpy()
-    picture = Image.fromarray(array[..., 0] if images.shape[1] == 1 else array)
-    write_with(path, lambda tmp: picture.save(tmp, format="PNG"), exclusive=exclusive)
+    _write_png(Image.fromarray(array[..., 0] if images.shape[1] == 1 else array), path, overwrite)
     return grid
+
+
+#: A comparison panel's longest side is brought into this range: a 4x upscaled photograph's three
+#: panels stay a picture to look at (not 9.6 MB of PNG; the full output is its own file), and a
+#: tiny input is enlarged (nearest pixels) to be seen at all.
+PANEL_SIDE = (128, 512)
+#: Pixels between panels and around them, and the height of the label strip above them.
+PANEL_PADDING, CAPTION_HEIGHT = 2, 16
+
+
+def save_comparison(panels: torch.Tensor, path: str | os.PathLike, labels: Sequence[str],
+                    overwrite: bool = False) -> tuple[int, int]:
+    """Save same-sized images in [-1, 1] (N x C x H x W) side by side, each under its label
+    (``input``, ``bicubic``, ``output``), as one PNG (never over a file unless ``overwrite``);
+    the labels are also its ``panels`` text chunk. Returns the picture's ``(width, height)``."""
+    from PIL import Image, ImageDraw, PngImagePlugin
+
+    if len(labels) != len(panels):
+        raise ValueError(f"{len(panels)} panels but {len(labels)} labels")
+    pictures = [Image.fromarray(p.permute(1, 2, 0).numpy()).convert("RGB") for p in to_uint8(panels)]
+    width, height = pictures[0].size
+    small, large = PANEL_SIDE
+    longest = max(width, height)
+    if longest > large:
+        width, height = max(1, round(width * large / longest)), max(1, round(height * large / longest))
+        pictures = [p.resize((width, height), Image.Resampling.LANCZOS) for p in pictures]
+    elif longest < small:
+        factor = -(-small // longest)
+        width, height = width * factor, height * factor
+        pictures = [p.resize((width, height), Image.Resampling.NEAREST) for p in pictures]
+    pad = PANEL_PADDING
+    sheet = Image.new("RGB", (len(pictures) * (width + pad) + pad, CAPTION_HEIGHT + height + pad), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (picture, label) in enumerate(zip(pictures, labels)):
+        left = pad + i * (width + pad)
+        sheet.paste(picture, (left, CAPTION_HEIGHT))
+        draw.text((left + width / 2, CAPTION_HEIGHT / 2), label, fill="black", anchor="mm")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("panels", " | ".join(labels))
+    _write_png(sheet, path, overwrite, pnginfo=info)
+    return sheet.size
+
+
+def _write_png(picture: Any, path: str | os.PathLike, overwrite: bool, **options: Any) -> None:
+    """Atomically, and never over an existing file unless ``overwrite`` (one line otherwise)."""
+    try:
+        write_with(path, lambda tmp: picture.save(tmp, format="PNG", **options), exclusive=not overwrite)
+    except FileExistsError:
+        raise OutputExists(f"{path} exists already; choose another name or pass overwrite=True to replace it") from None
 
 
 def read_image(path: str | os.PathLike, mode: str | None = None) -> Any:

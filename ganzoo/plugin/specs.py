@@ -201,6 +201,21 @@ class ModelSpec:
         # The values themselves (an unknown training key, betas that are no numbers, a setting the
         # architecture lacks) are checked against the core's rules when the plugin loads: MODEL_CHECKS.
 
+    @property
+    def generator_only(self) -> bool:
+        """Every default step is pre-training on the content term (``srresnet``, ``esrgan-psnr``):
+        the model never trains adversarially, whatever ``--steps`` says, so its ``loss`` is unused."""
+        steps = self.training.get("pretrain_steps")
+        return bool(steps) and steps == self.training.get("steps")
+
+    @property
+    def trains_with(self) -> str:
+        """What the model's default run really optimises: ``loss``, or ``CONTENT (content only)``
+        for a :attr:`generator_only` model (what ``ganzoo list`` shows)."""
+        if self.generator_only:
+            return f"{self.training.get('pretrain_content') or self.training.get('content')} (content only)"
+        return self.loss
+
 
 @dataclass(frozen=True)
 class DatasetSpec:

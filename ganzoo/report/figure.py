@@ -17,8 +17,11 @@ from ganzoo.errors import GanzooError, MissingExtra
 from ganzoo.io.atomic import check_writable, write_with
 from ganzoo.report.run_records import RunRecords, Series, read_run
 
-#: Grids and histograms shown per run (evenly spaced over the run, the first and last included).
+#: Histograms shown per run (evenly spaced over the run, the first and last included).
 STRIP = 6
+#: Sample grids shown per run, and the height (inches, at 100 dpi) of their row: three grids of
+#: 64 digits at 32 px show each digit at about 50 px, large enough to read (six showed 26 px).
+GRID_STRIP, GRID_HEIGHT = 3, 5.2
 #: Panel titles of the loss line's scalars (evaluation metrics are titled by name).
 TITLES = {"d_loss": "discriminator loss", "g_loss": "generator loss", "images_per_sec": "images / s"}
 #: Scalars drawn raw and smoothed (the others are drawn as logged).
@@ -33,7 +36,7 @@ SIDES = {"real": "tab:green", "fake": "tab:red"}
 def plot_runs(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike = "report.png", *, smoothing: float = 0.8,
               force: bool = False) -> Path:
     """Draw the runs in ``run_dirs`` into the PNG ``output`` and return its path. ``smoothing``:
-    the weight of the exponential moving average of the loss curves (0: none). ``output`` is
+    how far the loss curves' smoothing reaches, the weight of a neighbour one log line away (0: none). ``output`` is
     written atomically, and never over a file that exists unless ``force``."""
     output = Path(output)
     if not run_dirs:
@@ -64,7 +67,7 @@ def draw(runs: list[RunRecords], smoothing: float) -> Any:
     sections = [("scalars", None, 3.0 * scalar_rows)] if names else []
     for run in runs:
         if run.grids:
-            sections.append(("grids", run, 2.6))
+            sections.append(("grids", run, GRID_HEIGHT))
         if run.histograms:
             sections.append(("histograms", run, 2.4))
     figure = Figure(figsize=(15, 0.6 + sum(height for *_, height in sections)), layout="constrained")
@@ -110,7 +113,7 @@ def _scalars(sub: Any, runs: list[RunRecords], labels: list[str], names: list[st
             baseline = run.scalars.get(name.replace("eval/", BASELINE, 1)) if name.startswith("eval/") else None
             if baseline is not None:
                 ax.plot(baseline.steps, baseline.values, color=colour, linewidth=1, linestyle="--")
-        note = f" (faint: raw, bold: EMA {smoothing:g})" if name in SMOOTHED and smoothing else ""
+        note = f" (faint: raw, bold: smoothed {smoothing:g})" if name in SMOOTHED and smoothing else ""
         if any(name.replace("eval/", BASELINE, 1) in run.scalars for run in runs if name.startswith("eval/")):
             note = " (dashed: baseline)"
         ax.set_title(TITLES.get(name, name) + note, fontsize=10)
@@ -123,11 +126,23 @@ def _scalars(sub: Any, runs: list[RunRecords], labels: list[str], names: list[st
 
 
 def smoothed(series: Series, weight: float) -> list[float]:
-    """TensorBoard's smoothing: an exponential moving average, debiased at the start."""
-    out, average = [], 0.0
-    for i, value in enumerate(series.values, 1):
-        average = weight * average + (1 - weight) * value
-        out.append(average / (1 - weight**i))
+    """Each point replaced by a line fitted through its neighbours on both sides, weighted
+    ``weight ** distance``: a trend is followed without lag (a one-sided moving average trails
+    it by ``weight / (1 - weight)`` log lines, most of a short run), to the last point included.
+    Linear time: the weighted sums are carried forward and backward (``u``: distance in log lines)."""
+    x, n = series.values, len(series.values)
+    after = [(0.0,) * 5] * n  # sums over j > i of w^(j-i) * (1, u, u^2, x, u x), u = j - i
+    for i in range(n - 2, -1, -1):
+        b0, b1, b2, bx, bux = after[i + 1]
+        after[i] = (weight * (1 + b0), weight * (1 + b1 + b0), weight * (1 + b2 + 2 * b1 + b0),
+                    weight * (x[i + 1] + bx), weight * (x[i + 1] + bux + bx))
+    out, f0, f1, f2, fx, fux = [], 0.0, 0.0, 0.0, 0.0, 0.0  # the same over j <= i, u = j - i <= 0
+    for i in range(n):
+        f0, f1, f2, fx, fux = (weight * f0 + 1, weight * (f1 - f0), weight * (f2 - 2 * f1 + f0),
+                               weight * fx + x[i], weight * (fux - fx))
+        s0, s1, s2, sx, sux = (f + b for f, b in zip((f0, f1, f2, fx, fux), after[i]))
+        det = s0 * s2 - s1 * s1
+        out.append((s2 * sx - s1 * sux) / det if det > 1e-9 * s0 * s0 else sx / s0)
     return out
 
 
@@ -143,9 +158,9 @@ def _grids(sub: Any, run: RunRecords, label: str) -> None:
 
     from ganzoo.io.images import read_image
 
-    shown = evenly(run.grids)
+    shown = evenly(run.grids, GRID_STRIP)
     sub.suptitle(f"{label}: samples over training", fontsize=11)
-    axes = sub.subplots(1, STRIP, squeeze=False)[0]
+    axes = sub.subplots(1, GRID_STRIP, squeeze=False)[0]
     for ax in axes:
         ax.set_axis_off()
     for ax, (step, path) in zip(axes, shown):

@@ -382,7 +382,7 @@ class Trainer:
         path = run_folder.sample_grid_path(self.run_dir, self.step)
         images = self.generate_eval(self.showcase.noise, self.showcase.condition)
         grid, nrow = self.task.grid(self.showcase, images)
-        self.board.image(self.step, save_grid(grid, path, nrow=nrow))
+        self.board.image(self.step, save_grid(grid, path, nrow=nrow, overwrite=True))  # a resumed run redraws its step
         return path
 
     def report_classes(self, log: MetricsLog, bar: Any) -> None:

@@ -19,6 +19,7 @@ import pytest
 from tests.helpers import did_you_mean, first_party, first_party_names, first_party_spec, run_cli
 from ganzoo import __version__
 from ganzoo.cli.main import main
+from ganzoo.plugin.discovery import get_registry
 from ganzoo.plugin.hookspecs import hookimpl
 from ganzoo.plugin.specs import ArchitectureSpec, LossSpec, ModelSpec
 
@@ -68,6 +69,33 @@ def test_list_table_shows_name_task_architecture_loss_and_source() -> None:
     cells = next(cells for cells in rows if cells[0] == "dcgan")
     assert cells[:5] == ["dcgan", "noise", "dcgan", "bce", "1511.06434"]
     assert cells[5] == f"ganzoo {__version__}"
+
+
+def test_list_shows_what_generator_only_models_train_with(cli) -> None:
+    """srresnet and esrgan-psnr never reach their adversarial loss: the table says content only."""
+    code, out, _ = cli("list")
+    rows = {cells[0]: cells for cells in map(cells_of, out.splitlines()) if len(cells) == 6}
+    assert rows["srresnet"][3] == "mse (content only)" and rows["esrgan-psnr"][3] == "l1 (content only)"
+    assert rows["srgan"][3] == "bce" and rows["esrgan"][3] == "ragan-bce"  # adversarial ones keep theirs
+    listed = {m["name"]: m for m in json.loads(cli("list", "--json")[1])}
+    assert listed["srresnet"]["trains_with"] == "mse (content only)" and listed["srgan"]["trains_with"] == "bce"
+    assert json.loads(cli("info", "esrgan-psnr", "--json")[1])["trains_with"] == "l1 (content only)"
+
+
+@pytest.mark.parametrize("flag", ["--pretrained", "--datasets"])
+def test_tables_keep_names_whole_when_piped(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
+                                             flag: str) -> None:
+    """Off a terminal (``ganzoo list --pretrained | cat``, no COLUMNS) no cell is folded at 80 columns."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["list", flag]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    names = [cells_of(line)[0] for line in out.splitlines() if line.startswith("│")]
+    kind = "weights" if flag == "--pretrained" else "datasets"
+    spec_names = [s.name + (f":{s.argument}" if getattr(s, "argument", None) else "")
+                  for s in getattr(get_registry(), kind).match(None)]
+    assert names == spec_names  # every name whole, one line each
+    assert max(map(len, out.splitlines())) > 80
 
 
 def test_list_wildcard() -> None:

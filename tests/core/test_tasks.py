@@ -97,6 +97,23 @@ def test_transform_on_tensors_and_pil_images(sr_run):
         model.sample(4)
 
 
+def test_cli_sample_input_comparisons_are_labelled_and_of_a_sane_size(sr_run, tmp_path):
+    """A 4x upscaled photograph's comparison is a picture to look at, with each panel named."""
+    photo = tmp_path / "photo.png"
+    Image.effect_noise((400, 300), 60).convert("RGB").save(photo)  # -> 1600 x 1200 out; 3 panels were 5760 x 1200
+    out = tmp_path / "out"
+    run_cli("sample", str(sr_run), "--input", str(photo), "-o", str(out), "--device", "cpu", check=True)
+    with Image.open(out / "photo.png") as upscaled:
+        assert upscaled.size == (1600, 1200)  # the output itself keeps every pixel
+    with Image.open(out / "photo.compare.png") as compare:
+        assert compare.size == (3 * 512 + 4 * 2, 16 + 384 + 2) and compare.text["panels"] == "input | bicubic | output"
+        strip = compare.convert("L").crop((0, 0, compare.width, 16))
+        for i in range(3):  # a dark label over each panel, on white
+            left = 2 + i * 514
+            assert strip.crop((left, 0, left + 512, 16)).getextrema()[0] < 100
+    assert (out / "photo.compare.png").stat().st_size < 1_500_000
+
+
 def test_cli_sample_input_writes_outputs_and_comparisons(sr_run, tmp_path):
     images = tmp_path / "in"
     images.mkdir()
@@ -107,7 +124,8 @@ def test_cli_sample_input_writes_outputs_and_comparisons(sr_run, tmp_path):
     assert "upscaled 2 image(s)" in proc.stdout
     with Image.open(out / "red.png") as red, Image.open(out / "red.compare.png") as compare:
         assert red.size == (40, 24)
-        assert compare.size == (3 * 40 + 4 * 2, 24 + 2 * 2)  # input, bicubic, output side by side
+        # input, bicubic, output side by side, each enlarged 4x (nearest) to be seen, under a 16-px label strip
+        assert compare.size == (3 * 160 + 4 * 2, 16 + 96 + 2) and compare.text["panels"] == "input | bicubic | output"
     again = run_cli("sample", str(sr_run), "--input", str(images), "-o", str(out))
     assert again.returncode == 2 and "exists already" in again.stderr
     noise = run_cli("sample", str(sr_run), "-o", str(tmp_path / "grid.png"))

@@ -175,7 +175,8 @@ def test_cli_sample_input_keeps_any_size(pix2pix, srgan, tmp_path):
     assert "translated 1 image(s)" in proc.stdout
     with Image.open(out / "wide.png") as result, Image.open(out / "wide.compare.png") as compare:
         assert result.size == (131, 45)  # not cropped, not resized to 64x64
-        assert compare.size == (2 * 131 + 3 * 2, 45 + 2 * 2)  # input, output side by side
+        assert compare.size == (2 * 131 + 3 * 2, 16 + 45 + 2)  # input, output side by side under their labels
+        assert compare.text["panels"] == "input | output"
     # super-resolution: scale x out, comparison of input, bicubic, output (in-process, same code)
     from ganzoo.cli.main import main
 
@@ -184,7 +185,7 @@ def test_cli_sample_input_keeps_any_size(pix2pix, srgan, tmp_path):
                  "--device", "cpu"]) == 0
     with Image.open(sr_out / "wide.png") as result, Image.open(sr_out / "wide.compare.png") as compare:
         assert result.size == (4 * 131, 4 * 45)
-        assert compare.size == (3 * 4 * 131 + 4 * 2, 4 * 45 + 2 * 2)
+        assert compare.size == (3 * 512 + 4 * 2, 16 + 176 + 2)  # 524 x 180 panels brought down to 512 x 176
 
 
 def test_tiles_run_on_the_images_device():

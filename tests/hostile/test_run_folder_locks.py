@@ -90,7 +90,7 @@ def test_exclusive_writes_never_replace_a_file(tmp_path):
     path = tmp_path / "grid.png"
     path.write_bytes(b"someone else's")
     with pytest.raises(FileExistsError):
-        save_grid(torch.zeros(4, 1, 8, 8), path, exclusive=True)
+        save_grid(torch.zeros(4, 1, 8, 8), path)
     raced = tmp_path / "raced.png"
     with pytest.raises(FileExistsError):
         with atomic.atomic_path(raced, exclusive=True) as tmp:
@@ -98,7 +98,7 @@ def test_exclusive_writes_never_replace_a_file(tmp_path):
             raced.write_bytes(b"theirs")  # another process finishes first
     assert path.read_bytes() == b"someone else's" and raced.read_bytes() == b"theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "raced.png"]  # no temporary left
-    save_grid(torch.zeros(4, 1, 8, 8), tmp_path / "new.png", exclusive=True)
+    save_grid(torch.zeros(4, 1, 8, 8), tmp_path / "new.png")
     assert (tmp_path / "new.png").read_bytes().startswith(b"\x89PNG")
 
 

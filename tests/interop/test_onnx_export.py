@@ -92,3 +92,17 @@ def test_without_the_onnx_packages_one_line_names_the_extra(tmp_path: Path, monk
     with pytest.raises(GanzooError, match=r"pip install 'ganzoo\[onnx\]'") as info:
         ganzoo.export_onnx("dcgan.digits", tmp_path / "x.onnx")
     assert "\n" not in str(info.value) and not (tmp_path / "x.onnx").exists()
+
+
+def test_the_missing_extra_is_named_before_torch_is_imported(tmp_path: Path) -> None:
+    """The line comes at once: ``ganzoo export`` looks for the extra before torch's seconds of import."""
+    import subprocess
+
+    script = ("import sys; sys.modules['onnxscript'] = None\n"  # as if the extra were not installed
+              "from ganzoo.cli.main import main\n"
+              f"code = main(['export', 'dcgan.digits', '-o', {str(tmp_path / 'x.onnx')!r}])\n"
+              "print(code, 'torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["2", "False"], proc.stdout + proc.stderr
+    assert proc.stderr.strip().endswith("pip install 'ganzoo[onnx]'") and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "x.onnx").exists()

@@ -23,18 +23,18 @@ from ganzoo import WeightsSpec
 from ganzoo.io.weights import read_metadata
 
 from tests.helpers import REPO
+from tests.helpers.doc_blocks import code_blocks
 from tests.plugin.test_install import venv
 
 #: Fixtures taken from test_install (pytest finds them by name in this module).
 FIXTURES = (venv,)
 
 GUIDE = REPO / "docs" / "plugins.md"
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 FILE = re.compile(r"^# file: (\S+)\n")
 
 
 def blocks(language: str) -> list[str]:
-    return [body for lang, body in BLOCK.findall(GUIDE.read_text(encoding="utf-8")) if lang == language]
+    return [block.body for block in code_blocks(GUIDE, language)]
 
 
 def guide_files() -> dict[str, str]:

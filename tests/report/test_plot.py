@@ -125,9 +125,40 @@ def test_evaluation_metrics_get_a_panel_each_beside_their_baseline(runs, tmp_pat
 
 
 def test_smoothing_and_spacing() -> None:
-    assert smoothed(Series([1, 2, 3], [4.0, 4.0, 4.0]), 0.9) == pytest.approx([4.0, 4.0, 4.0])  # debiased
-    assert smoothed(Series([1, 2], [0.0, 10.0]), 0.5)[-1] == pytest.approx(10 * 0.5 / 0.75)
+    assert smoothed(Series([1, 2, 3], [4.0, 4.0, 4.0]), 0.9) == pytest.approx([4.0, 4.0, 4.0])
+    assert smoothed(Series([1, 2], [0.0, 10.0]), 0.5) == pytest.approx([0.0, 10.0])
+    assert smoothed(Series([1], [3.0]), 0.8) == [3.0] and smoothed(Series([1, 2, 3], [1.0, 5.0, 2.0]), 0) == [1.0, 5.0, 2.0]
     assert evenly(list(range(11)), 6) == [0, 2, 4, 6, 8, 10] and evenly([1, 2], 6) == [1, 2]
+
+
+def test_smoothing_follows_a_short_runs_trend_without_lag() -> None:
+    """A loss falling steadily over 20 log lines: the smoothed curve is on it, its ends included
+    (a moving average trailed by 4 lines, 40 % of the fall at the end), while noise is damped."""
+    steps = list(range(10, 210, 10))
+    trend = [3.0 - 0.1 * i for i in range(20)]
+    assert smoothed(Series(steps, trend), 0.8) == pytest.approx(trend, abs=1e-9)
+    noise = [(-1.0) ** i for i in range(20)]
+    calm = smoothed(Series(steps, [t + e for t, e in zip(trend, noise)]), 0.8)
+    assert max(abs(c - t) for c, t in zip(calm[3:-3], trend[3:-3])) < 0.15
+
+
+def test_sample_thumbnails_are_large_enough_to_read(runs, tmp_path) -> None:
+    """The default grid (64 samples of 32 px) is drawn with each sample at least 45 px high."""
+    import io
+
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    for name in ("config.json", "metrics.jsonl"):
+        (run / name).write_text((runs["dcgan"] / name).read_text())
+    for step in (250, 500, 750, 1000):
+        ganzoo.save_grid(torch.rand(64, 1, 32, 32) * 2 - 1, run / "samples" / f"step-{step:06d}.png")
+    figure = draw([read_run(run)], smoothing=0.8)
+    figure.savefig(io.BytesIO(), format="png", dpi=100)  # lays the figure out, as plot_runs does
+    shown = [ax for section in figure.subfigs for ax in section.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["step 250", "step 750", "step 1000"]
+    for ax in shown:
+        box, (height, width) = ax.get_window_extent(), ax.images[0].get_array().shape[:2]
+        assert 32 * min(box.width / width, box.height / height) >= 45
 
 
 def test_python_mistakes_are_one_clear_error(runs, tmp_path) -> None:
