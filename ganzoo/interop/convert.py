@@ -24,7 +24,7 @@ from ganzoo.core.model import ModelCard, build_nets, count_parameters
 from ganzoo.errors import ConfigError, UnknownNameError, WeightsError
 from ganzoo.interop import pix2pix_unet, pytorch_examples_dcgan, srresnet
 from ganzoo.interop.conversion import Conversion, LayoutError
-from ganzoo.interop.output_file import check_new_file, publish
+from ganzoo.io.output_file import check_new_file, publish
 from ganzoo.io import weights
 from ganzoo.plugin.discovery import get_registry
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ganzoo.errors import GanzooError, MissingExtra
-from ganzoo.io.atomic import check_writable, write_with
+from ganzoo.io.atomic import write_with
+from ganzoo.io.output_file import check_new_file, publish
 from ganzoo.report.run_records import RunRecords, Series, read_run
 
 #: Grids and histograms shown per run (evenly spaced over the run, the first and last included).
@@ -42,16 +43,11 @@ def plot_runs(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike =
         raise GanzooError(f"smoothing must be a number in [0, 1), got {smoothing}")
     if output.suffix.lower() != ".png":
         raise GanzooError(f"-o names the PNG file to write, e.g. report.png; got {str(output)!r}")
-    check_writable(output)
-    if output.exists() and not force:
-        raise GanzooError(f"{output} exists already; choose another -o or pass --force to overwrite")
+    check_new_file(output, force)
     MissingExtra.require("matplotlib", "plot", "ganzoo plot")
     runs = [read_run(d) for d in run_dirs]
     figure = draw(runs, smoothing)
-    try:
-        write_with(output, lambda tmp: figure.savefig(tmp, format="png", dpi=100), exclusive=not force)
-    except FileExistsError:
-        raise GanzooError(f"{output} was written by someone else meanwhile; choose another -o or pass --force") from None
+    publish(output, force, lambda: write_with(output, lambda tmp: figure.savefig(tmp, format="png", dpi=100), exclusive=not force))
     return output
 
 
