@@ -16,10 +16,18 @@ from ganzoo.core.options import MAX_COUNT, Option
 
 
 def console(stderr: bool = False) -> Any:
-    """A rich console that does not colour numbers and paths on its own."""
+    """A rich console that does not colour numbers and paths on its own and reads no markup in
+    text: a path or a name with ``[/]`` in it prints as it is (style goes in :func:`bold`)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, markup=False)
+
+
+def bold(*parts: Any) -> Any:
+    """Literal text with every other part bold: ``bold("training ", model, " on ", dataset)``."""
+    from rich.text import Text
+
+    return Text.assemble(*((str(part), "bold") if i % 2 else str(part) for i, part in enumerate(parts)))
 
 
 def literal(value: Any, style: str = "") -> Any:
