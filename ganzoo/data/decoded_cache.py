@@ -38,7 +38,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from ganzoo.errors import ConfigError, StorageError
+from ganzoo.errors import ConfigError, StorageError, cut, shown
 from ganzoo.io.home import ganzoo_home
 
 SUFFIX = ".gzc"
@@ -49,12 +49,6 @@ ALIGN = 4096
 _TRAILER = 16  # JSON length (8 bytes) + MAGIC
 _BLOCK = 16 * 2**20
 VERIFY_VARIABLE = "GANZOO_VERIFY_IMAGES"
-#: Longest text from a cache file or a variable that a message or a listing repeats.
-_SHOWN = 120
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 def cache_dir() -> Path:
@@ -85,7 +79,7 @@ def verify_images() -> bool:
         return False
     if text in ("1", "true", "yes", "on"):
         return True
-    raise ConfigError(f"{VERIFY_VARIABLE}={_cut(text)!r}: expected 1 (hash every image file's content) or 0")
+    raise ConfigError(f"{VERIFY_VARIABLE}={shown(text)}: expected 1 (hash every image file's content) or 0")
 
 
 def describe_source(kind: str, root: Path, settings: dict[str, Any], names: Sequence[str], fingerprint: str) -> dict[str, Any]:
@@ -349,7 +343,7 @@ def list_cache() -> list[CacheFile]:
         if info is None or not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
             out.append(CacheFile(path, "", "", 0, size, stat.st_mtime, False))
         else:
-            out.append(CacheFile(path, _cut(str(info.get("root", "?"))), _cut(str(info.get("kind", "?"))), examples, size,
+            out.append(CacheFile(path, cut(str(info.get("root", "?"))), cut(str(info.get("kind", "?"))), examples, size,
                                  stat.st_mtime, True))
     return sorted(out, key=lambda f: -f.last_used)
 def clear_cache(older_than_days: float | None = None) -> list[CacheFile]:

@@ -20,27 +20,20 @@ import shutil
 import warnings
 from typing import Any, Callable, Iterator
 
-from ganzoo.errors import WeightsError
+from ganzoo.errors import WeightsError, shown
 
 _ETAG = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
-#: Longest header value a message repeats.
-_SHOWN = 80
 
 
 class HubAnswerRefused(WeightsError):
     """The endpoint answered metadata that no Hub gives (a path where a hash belongs, an absurd size)."""
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
-
-
 def check_commit(commit: object) -> None:
     """A commit hash: 40 lowercase hex digits (absent is the library's to refuse)."""
     if commit is not None and not (isinstance(commit, str) and _COMMIT.fullmatch(commit)):
-        raise HubAnswerRefused(f"the endpoint answered the commit {_shown(commit)}, which is not a 40-digit hex hash; "
+        raise HubAnswerRefused(f"the endpoint answered the commit {shown(commit)}, which is not a 40-digit hex hash; "
                                "nothing was written (check HF_ENDPOINT)")
 
 
@@ -48,7 +41,7 @@ def check_metadata(meta: Any, cache: str) -> None:
     """The ETag, commit and size of one file's metadata (``HfFileMetadata``)."""
     check_commit(meta.commit_hash)
     if meta.etag is not None and not _ETAG.fullmatch(str(meta.etag)):
-        raise HubAnswerRefused(f"the endpoint answered the ETag {_shown(meta.etag)}, which is not a 40- or 64-digit hex "
+        raise HubAnswerRefused(f"the endpoint answered the ETag {shown(meta.etag)}, which is not a 40- or 64-digit hex "
                                "hash; nothing was written (check HF_ENDPOINT)")
     size = meta.size
     if isinstance(size, int) and size > _free(cache):

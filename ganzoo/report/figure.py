@@ -10,11 +10,13 @@ without pyplot: a bare ``Figure`` renders with Agg, whatever backend the user ha
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from ganzoo.errors import GanzooError, MissingExtra
 from ganzoo.io.atomic import write_with
+from ganzoo.io import run_folder
 from ganzoo.io.output_file import check_new_file, publish
 from ganzoo.report.run_records import RunRecords, Series, read_run
 
@@ -46,6 +48,10 @@ def plot_runs(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike =
     check_new_file(output, force)
     MissingExtra.require("matplotlib", "plot", "ganzoo plot")
     runs = [read_run(d) for d in run_dirs]
+    for run in runs:
+        if run.skipped:
+            print(f"ganzoo: {run.run_dir}: skipped {run.skipped} line(s) or value(s) of {run_folder.METRICS_FILE} that are "
+                  "not finite numbers in range (or not of the shape ganzoo writes)", file=sys.stderr, flush=True)
     figure = draw(runs, smoothing)
     publish(output, force, lambda: write_with(output, lambda tmp: figure.savefig(tmp, format="png", dpi=100), exclusive=not force))
     return output
