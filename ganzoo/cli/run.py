@@ -135,9 +135,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     status.quiet = not is_main_process()  # torchrun ranks other than 0 print nothing
     config = plan.config
     if plan.resume:
-        status.print(bold("resuming ", plan.run_dir))
+        status.print(bold("resuming ", plan.run_dir), soft_wrap=True)
     else:
-        status.print(bold("training ", config.model, " on ", config.dataset, f" for {config.steps} steps -> {plan.run_dir}"))
+        status.print(bold("training ", config.model, " on ", config.dataset, f" for {config.steps} steps -> {plan.run_dir}"),
+                     soft_wrap=True)  # one line, however long the names
     result = plan.fit(progress=args.progress)
     if not is_main_process():
         return 0
