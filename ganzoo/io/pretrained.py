@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.errors import UnknownNameError, WeightsError, shown
+from ganzoo.errors import StorageError, UnknownNameError, WeightsError, cut, shown
 from ganzoo.io import hub
 from ganzoo.io.download import RemoteFile, download, format_size, sha256_of, store  # noqa: F401 (format_size, sha256_of: imported from here too)
 from ganzoo.io.download import verify as _verify_remote
@@ -96,8 +96,8 @@ def resolve_weights(name_or_path: str | os.PathLike, *, progress: bool | None = 
     try:
         if path.exists():
             return path
-    except OSError:  # a name longer than the filesystem allows is no file: it may still be a name
-        pass
+    except OSError as exc:  # a name longer than the filesystem allows: one line, the path cut to a path's length
+        raise StorageError.of(exc, cut(text, PATH_SHOWN), "read") from None
     if registry is None:
         from ganzoo.plugin.discovery import get_registry
 
@@ -107,6 +107,10 @@ def resolve_weights(name_or_path: str | os.PathLike, *, progress: bool | None = 
     if _looks_like_path(text):
         raise WeightsError(f"weights file {shown(text)} does not exist")
     raise UnknownNameError(_unknown_message(text, registry))
+
+
+#: The longest path an error repeats whole (PATH_MAX on Linux); a longer "path" is cut.
+PATH_SHOWN = 4096
 
 
 def _looks_like_path(text: str) -> bool:

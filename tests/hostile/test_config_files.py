@@ -66,10 +66,13 @@ def test_nesting_up_to_the_limit_reads(tmp_path: Path) -> None:
 
 
 def test_long_names_are_cut_in_the_message() -> None:
-    for call in (lambda: ganzoo.load(LONG), lambda: ganzoo.train(LONG, steps=1), lambda: ganzoo.load("a/" * 100_000)):
-        with pytest.raises(GanzooError) as caught:
-            call()
-        assert len(str(caught.value)) < 3 * SHOWN_LENGTH + 200
+    with pytest.raises(GanzooError) as caught:
+        ganzoo.train(LONG, steps=1)
+    assert len(str(caught.value)) < 3 * SHOWN_LENGTH + 200
+    for path in (LONG, "a/" * 100_000):  # a path: shown up to PATH_MAX
+        with pytest.raises(GanzooError, match="longer than the filesystem allows") as caught:
+            ganzoo.load(path)
+        assert len(str(caught.value)) < 4096 + 200
 
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),

@@ -15,6 +15,7 @@ huggingface_hub is called for real, in this process, with the endpoint ganzoo pa
 from __future__ import annotations
 
 import hashlib
+import socket
 import http.server
 import threading
 from pathlib import Path
@@ -142,4 +143,21 @@ def test_ganzoo_load_raises_a_ganzoo_error_for_a_bad_commit(endpoint: str, tmp_p
 def test_an_honest_answer_still_downloads_into_the_cache(endpoint: str, tmp_path: Path) -> None:
     path = hub.download("hf://someone/honest", progress=False)
     assert path.read_bytes() == BODY
+    assert _written_outside(tmp_path) == []
+
+
+@pytest.mark.slow  # the library retries a refused connection with back-off before it gives up
+def test_a_dead_endpoint_is_one_line_without_retry_logs(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    from ganzoo.cli.main import main
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("HF_ENDPOINT", dead)
+    caplog.set_level("DEBUG", logger="huggingface_hub")
+    assert main(["sample", "hf://someone/honest", "-o", str(tmp_path / "out" / "s.png")]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("ganzoo: error: ") and dead in err, err
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("huggingface_hub") and r.levelno >= 30] == []
     assert _written_outside(tmp_path) == []
