@@ -151,3 +151,18 @@ def os_reason(exc: OSError) -> str:
 
 class InstallError(GanzooError):
     """``ganzoo install``/``uninstall`` refused or pip failed; the message says which requirement."""
+
+
+#: The longest text from a file, a header or the user that a message repeats.
+SHOWN_LENGTH = 120
+
+
+def cut(text: str, limit: int = SHOWN_LENGTH) -> str:
+    """``text`` cut to ``limit`` characters (``...`` at the end): a 50 MB name or header echoed in
+    a one-line error stays one readable line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
+    """``repr(value)``, :func:`cut`."""
+    return cut(repr(value), limit)

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ganzoo.cli.commands import help_of
-from ganzoo.cli.output import console, positive_int, print_json, table
+from ganzoo.cli.output import bold, console, positive_int, print_json, table
 from ganzoo.eval.metric_names import BASELINE_PREFIX, CLASSICAL_PREFIX, MARGIN_PREFIX, STD_SUFFIX, label
 
 
@@ -34,7 +34,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # ganzoo.eval imports torch: here, not at the top, so that building the parser stays torch-free.
     from ganzoo.eval.evaluation import evaluate
 
-    console(stderr=True).print(f"evaluating [bold]{args.target}[/] ...")
+    console(stderr=True).print(bold("evaluating ", args.target, " ..."))
     report = evaluate(args.target, dataset=args.dataset, samples=args.n, features=args.features,
                       inception_weights=args.inception_weights, device=args.device, seed=args.seed,
                       data_root=args.data_root, download=args.download)
@@ -64,7 +64,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         what = f"{report.samples} held-out pairs of {report.dataset}"
     out = console()
-    out.print(f"[bold]{report.model}[/] (step {report.step}, {report.task} task): {what}")
+    out.print(bold("", report.model, f" (step {report.step}, {report.task} task): {what}"))
     columns = ["metric", "model", report.floor_label] + ([f"classical: {report.classical['label']}"] if method else [])
     out.print(table(None, columns, rows))
     if report.per_image:

@@ -1,6 +1,6 @@
 """``ganzoo install`` / ``ganzoo uninstall``: add or remove plugin distributions with pip.
 
-The rules (ganzoo, torch and torchvision pinned; conflicts refused in one line) live in
+The rules (ganzoo's whole installed requirement closure pinned; conflicts refused in one line) live in
 :mod:`ganzoo.plugin.install`; this module passes a few pip options through, shows pip's progress
 on stderr and then what ``ganzoo plugins`` says about the plugins that came or went.
 """
@@ -18,9 +18,9 @@ from ganzoo.cli.output import console
 def add_parser(sub: Any) -> None:
     """The ``install`` and ``uninstall`` sub-commands."""
     p = sub.add_parser("install", help=help_of("install"),
-                       description="pip install plugin distributions into this Python, with ganzoo, torch and "
-                       "torchvision pinned to their installed versions: a plugin that needs other versions is refused "
-                       "and nothing changes.")
+                       description="pip install plugin distributions into this Python, with ganzoo and everything it "
+                       "requires (torch, torchvision, pluggy, ... as installed) pinned to their installed versions: a "
+                       "plugin that needs other versions of them is refused and nothing changes.")
     p.add_argument("requirements", nargs="*", metavar="DIST", help="what pip installs: a name, NAME==VERSION, a folder, a wheel")
     p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
                    help="install the plugin in this folder in editable mode (for plugin authors)")
@@ -57,7 +57,9 @@ def cmd_install(args: argparse.Namespace) -> int:
 
     if not args.requirements and not args.editable:
         raise InstallError("name what to install: ganzoo install DIST (a name, a folder or a wheel), or -e FOLDER")
-    print(f"ganzoo: pip install with {', '.join(pins())} pinned", file=sys.stderr, flush=True)
+    pinned = pins()
+    print(f"ganzoo: pip install with ganzoo's stack pinned ({', '.join(pinned[:3])}"
+          f"{f' and {len(pinned) - 3} more' if len(pinned) > 3 else ''})", file=sys.stderr, flush=True)
     changed = pip_install(args.requirements, pip_options(args), echo=_progress)
     if not changed:
         console().print("nothing new was installed (the requirements were satisfied already)")

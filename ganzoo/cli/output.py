@@ -22,13 +22,21 @@ PIPE_WIDTH = 1000
 
 
 def console(stderr: bool = False) -> Any:
-    """A rich console that does not colour numbers and paths on its own, and that keeps lines
-    whole off a terminal (unless ``COLUMNS`` says how wide to be)."""
+    """A rich console that does not colour numbers and paths on its own, reads no markup in text
+    (a path or a name with ``[/]`` in it prints as it is; style goes in :func:`bold`), and keeps
+    lines whole off a terminal (unless ``COLUMNS`` says how wide to be)."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     piped = not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS")
-    return Console(stderr=stderr, highlight=False, width=PIPE_WIDTH if piped else None)
+    return Console(stderr=stderr, highlight=False, markup=False, width=PIPE_WIDTH if piped else None)
+
+
+def bold(*parts: Any) -> Any:
+    """Literal text with every other part bold: ``bold("training ", model, " on ", dataset)``."""
+    from rich.text import Text
+
+    return Text.assemble(*((str(part), "bold") if i % 2 else str(part) for i, part in enumerate(parts)))
 
 
 def literal(value: Any, style: str = "") -> Any:

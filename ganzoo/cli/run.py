@@ -16,7 +16,7 @@ from typing import Any, Mapping, NamedTuple
 
 from ganzoo.api import plan_run
 from ganzoo.cli.commands import help_of
-from ganzoo.cli.output import console, flag_type, positive_int
+from ganzoo.cli.output import bold, console, flag_type, positive_int
 from ganzoo.core.config import CONTENT_KEYS, OPTIONS, RESUMABLE_KEYS
 from ganzoo.core.options import Option
 from ganzoo.errors import GanzooError
@@ -137,9 +137,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     status.quiet = not is_main_process()  # torchrun ranks other than 0 print nothing
     config = plan.config
     if plan.resume:
-        status.print(f"resuming [bold]{plan.run_dir}[/]")
+        status.print(bold("resuming ", plan.run_dir), soft_wrap=True)
     else:
-        status.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] for {config.steps} steps -> {plan.run_dir}")
+        status.print(bold("training ", config.model, " on ", config.dataset, f" for {config.steps} steps -> {plan.run_dir}"),
+                     soft_wrap=True)  # one line, however long the names
     result = plan.fit(progress=args.progress)
     if not is_main_process():
         return 0

@@ -8,7 +8,6 @@ commands, which import this module to build the parser, start without them.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -112,21 +111,22 @@ def _check_output(args: argparse.Namespace) -> None:
     with ``--input``) under a file, in a read-only place, with a name too long, a folder where a
     file is meant, or a file that exists (without ``--force``)."""
     from ganzoo.io.atomic import check_writable
+    from ganzoo.io.output_file import check_new_file
 
     folder = args.input is not None
     args.output = args.output or ("outputs" if folder else "samples.png")
-    check_writable(args.output, folder=folder)
-    if not folder:
-        _refuse_overwrite([args.output], args.force)
+    if folder:
+        check_writable(args.output, folder=True)
+    else:
+        check_new_file(args.output, args.force)
 
 
 def _save_exclusively(save: Any, images: Any, path: str, force: bool, **grid: Any) -> None:
-    """Write the grid (``save``: ``save_grid`` or ``save_comparison``); without ``--force`` never
-    over a file, even one another process wrote meanwhile."""
-    try:
-        save(images, path, overwrite=force, **grid)
-    except FileExistsError:
-        raise GanzooError(f"{path} was written by someone else meanwhile; choose another -o or pass --force to overwrite") from None
+    """Write the grid (``save``: ``save_grid`` or ``save_comparison``) by the one write rule;
+    without ``--force`` never over a file, even one another process wrote meanwhile."""
+    from ganzoo.io.output_file import publish
+
+    publish(path, force, lambda: save(images, path, overwrite=force, **grid))
 
 
 def _label_tokens(text: str, names: list[str]) -> list[int | str]:
@@ -149,18 +149,12 @@ def _label_tokens(text: str, names: list[str]) -> list[int | str]:
     return tokens
 
 
-def _refuse_overwrite(paths: list[Any], force: bool) -> None:
-    taken = [str(p) for p in paths if os.path.exists(p)]
-    if taken and not force:
-        raise GanzooError(f"{taken[0]} exists already{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; "
-                          "choose another -o or pass --force to overwrite")
-
-
 def _transform_images(model: Any, args: argparse.Namespace) -> int:
     """Write each translated/upscaled image (at the input's size, times ``scale`` for
     super-resolution) and a side-by-side comparison into a folder."""
     from ganzoo.data.datasets import IMAGE_SUFFIXES  # (see the module docstring)
     from ganzoo.io.images import read_image, save_comparison, save_grid
+    from ganzoo.io.output_file import check_new_files
 
     if not model.is_image_to_image:
         raise GanzooError(f"model {model.card.model!r} draws images from noise; --input is for image-to-image models")
@@ -178,7 +172,7 @@ def _transform_images(model: Any, args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".png":
         raise GanzooError("with --input, -o names a folder (one output and one comparison image per input)")
     targets = [(out / f"{f.stem}.png", out / f"{f.stem}.compare.png") for f in files]
-    _refuse_overwrite([p for pair in targets for p in pair], args.force)
+    check_new_files([p for pair in targets for p in pair], args.force)
     # every input readable before -o is made; kept as decoded pictures (a byte a channel), made
     # tensors one at a time: inputs keep their size now, and a folder of photos can be large
     pictures = [read_image(file) for file in files]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from ganzoo.errors import ConfigError, GanzooError, MissingExtra, RunFolderError
+from ganzoo.errors import ConfigError, GanzooError, MissingExtra, RunFolderError, shown
 from ganzoo.io import run_folder
 from ganzoo.plugin.discovery import get_registry
 from ganzoo.plugin.registry import Registry, suggest
@@ -285,7 +285,7 @@ def _resolve(registry: Registry, model: ModelSpec | str, overrides: Mapping[str,
             content_config[key] = value
         else:
             known = sorted(TRAIN_KEYS | set(arch_config) | set(loss_config) | CONTENT_KEYS)
-            raise ConfigError(f"unknown setting {key!r} for model {model.name!r}{suggest(key, known)}")
+            raise ConfigError(f"unknown setting {shown(key)} for model {model.name!r}{suggest(key, known)}")
     if model.generator_only and "steps" in overrides and "pretrain_steps" not in overrides:
         train["pretrain_steps"] = train["steps"]  # srresnet --steps 1500 stays PSNR-oriented: no adversarial tail
     dataset = registry.dataset(train.get("dataset", model.dataset))  # an unknown one: now, with a did-you-mean

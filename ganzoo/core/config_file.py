@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from ganzoo.core.config import OPTIONS
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, cut, shown
 from ganzoo.plugin.registry import suggest
 
+#: Bounds of a config file: its size and how deeply it nests tables and lists.
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 32
 #: Tables of settings as a run's ``config.json`` writes them, in the order they apply (later wins).
 SECTIONS = ("architecture_config", "loss_config", "content_config")
 #: Keys besides the options.
@@ -60,19 +64,54 @@ def read_run_file(config: str | os.PathLike | Mapping[str, Any]) -> RunFile:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise ConfigError(f"{path}: give a .toml or .json config file")
+    text = _read_bounded(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _toml().loads(text) if suffix == ".toml" else json.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{path} nests tables or lists deeper than Python can read; a config file nests "
+                          f"at most {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+        raise ConfigError(f"{path} is not valid {suffix[1:].upper()}: {cut(' '.join(str(exc).split()))}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected an object of settings, got {type(data).__name__}")
+    if _depth(data) > MAX_DEPTH:
+        raise ConfigError(f"{path} nests tables or lists more than {MAX_DEPTH} levels deep; no setting needs that")
+    return run_settings(data, str(path))
+
+
+def _read_bounded(path: Path) -> str:
+    """The text of a regular file of at most :data:`MAX_BYTES` (a FIFO would block, a huge file
+    would only take memory)."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise ConfigError(f"config file {path} is not a regular file")
+        if status.st_size > MAX_BYTES:
+            raise ConfigError(f"config file {path} holds {status.st_size:,} bytes; a config file holds at most "
+                              f"{MAX_BYTES:,} (a run's own config.json is a few KB)")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:  # it grew meanwhile
+            raise ConfigError(f"config file {path} holds more than {MAX_BYTES:,} bytes")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    try:
-        data = _toml().loads(text) if suffix == ".toml" else json.loads(text)
-    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
-        raise ConfigError(f"{path} is not valid {suffix[1:].upper()}: {' '.join(str(exc).split())}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected an object of settings, got {type(data).__name__}")
-    return run_settings(data, str(path))
+        raise ConfigError(f"cannot read config file {path}: {cut(' '.join(str(exc).split()))}") from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and tables (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _toml() -> Any:
@@ -93,7 +132,7 @@ def run_settings(data: Mapping[str, Any], source: str) -> RunFile:
     known = sorted({*OPTIONS, *RUN_KEYS, *SECTIONS, *RECORDED})
     for key in data:
         if key not in known:
-            raise ConfigError(f"{source}: unknown key {key!r}{suggest(key, known)}; "
+            raise ConfigError(f"{source}: unknown key {shown(key)}{suggest(key, known)}; "
                               "an architecture's or loss's setting goes in the set table")
     settings: dict[str, Any] = {}
     origin: dict[str, str] = {}
@@ -108,7 +147,7 @@ def run_settings(data: Mapping[str, Any], source: str) -> RunFile:
         settings["betas"] = tuple(settings["betas"])
     for key in ("model", "out", "architecture"):
         if data.get(key) is not None and not isinstance(data[key], str):
-            raise ConfigError(f"{source}: {key} must be text, got {data[key]!r}")
+            raise ConfigError(f"{source}: {key} must be text, got {shown(data[key])}")
     return RunFile(source, data.get("model"), data.get("out"), settings, data.get("architecture"))
 
 
@@ -118,5 +157,5 @@ def _key(key: Any) -> str:
 
 def _table(value: Any, name: str, source: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: {name} must be a table of settings (KEY = VALUE), got {value!r}")
+        raise ConfigError(f"{source}: {name} must be a table of settings (KEY = VALUE), got {shown(value)}")
     return {_key(k): v for k, v in value.items()}

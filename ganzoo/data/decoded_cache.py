@@ -28,15 +28,17 @@ import json
 import os
 import re
 import shutil
+import stat as stat_module
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import torch
 
-from ganzoo.errors import StorageError
+from ganzoo.errors import ConfigError, StorageError, cut, shown
 from ganzoo.io.home import ganzoo_home
 
 SUFFIX = ".gzc"
@@ -45,6 +47,8 @@ FORMAT = 1
 #: Arrays start at multiples of this (a page): a mapped array never shares a page with another.
 ALIGN = 4096
 _TRAILER = 16  # JSON length (8 bytes) + MAGIC
+_BLOCK = 16 * 2**20
+VERIFY_VARIABLE = "GANZOO_VERIFY_IMAGES"
 
 
 def cache_dir() -> Path:
@@ -53,13 +57,49 @@ def cache_dir() -> Path:
 
 
 # ---------------------------------------------------------------- the key
-def file_fingerprint(root: Path, files: Sequence[Path]) -> str:
-    """A hash of each file's path under ``root``, size and modification time (nanoseconds)."""
+def file_fingerprint(root: Path, files: Sequence[Path], content: bool = False) -> str:
+    """A hash of each file's path under ``root``, size and modification time (nanoseconds);
+    with ``content`` (``GANZOO_VERIFY_IMAGES=1``) of its bytes too, so that a file edited in
+    place at the same size and time is noticed (each file is read once more, not decoded)."""
     digest = hashlib.sha256()
     for path in files:
         stat = path.stat()
         digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        if content:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(_BLOCK), b""):
+                    digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def verify_images() -> bool:
+    """``GANZOO_VERIFY_IMAGES``: key the cache by the files' content too (see :func:`file_fingerprint`)."""
+    text = os.environ.get(VERIFY_VARIABLE, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{VERIFY_VARIABLE}={shown(text)}: expected 1 (hash every image file's content) or 0")
+
+
+def describe_source(kind: str, root: Path, settings: dict[str, Any], names: Sequence[str], fingerprint: str) -> dict[str, Any]:
+    """What a cache file must say it was decoded from to serve a request (its trailer repeats it)."""
+    names_digest = hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+    return json.loads(json.dumps({"kind": kind, "root": str(root.resolve()), "settings": settings, "items": len(names),
+                                  "names": names_digest, "fingerprint": fingerprint}))
+
+
+def data_checksum(path: Path, data_end: int) -> str:
+    """CRC-32 of a cache file's pixel data (its first ``data_end`` bytes), read in 16 MiB blocks:
+    it notices a flipped byte; ``benchmarks/decode_cache.py`` measures its cost."""
+    crc, left = 0, data_end
+    with open(path, "rb") as fh:
+        while left > 0:
+            block = fh.read(min(left, _BLOCK))
+            if not block:
+                break
+            crc, left = zlib.crc32(block, crc), left - len(block)
+    return f"crc32:{crc:08x}:{data_end - left}"
 
 
 def slot_of(kind: str, root: Path, settings: dict[str, Any]) -> str:
@@ -139,12 +179,26 @@ def read_trailer(path: Path) -> dict[str, Any] | None:
     return info
 
 
-def open_entry(path: Path) -> Entry | None:
+def open_entry(path: Path, expected: dict[str, Any] | None = None) -> Entry | None:
     """The cache file at ``path``, mapped (read-only in effect: private, copy-on-write pages), or
-    None when there is none or it is not whole. Marks it used now (``ganzoo cache list``)."""
+    None when there is none, it is not whole, it is not a regular file (a symlink is never
+    followed), its trailer describes another source than ``expected`` (:func:`describe_source`)
+    or its pixel data fails the checksum written with it. Marks it used now (``ganzoo cache list``)."""
+    try:
+        if not stat_module.S_ISREG(os.lstat(path).st_mode):
+            return None
+    except OSError:
+        return None
     info = read_trailer(path)
     if info is None:
         return None
+    if expected is not None:
+        if any(info.get(key) != value for key, value in expected.items()):
+            return None
+        if info.get("checksum") != data_checksum(path, int(info["data_end"])):
+            print(f"ganzoo: the cache file {path} does not match its checksum (changed since it was written); "
+                  "decoding again", file=sys.stderr, flush=True)
+            return None
     flat = torch.from_file(str(path), shared=False, size=int(info["data_end"]), dtype=torch.uint8)
     arrays = {}
     for name, (offset, shape) in info["arrays"].items():
@@ -268,24 +322,30 @@ class CacheFile:
 
 
 def list_cache() -> list[CacheFile]:
-    """Every cache file and temporary under :func:`cache_dir`, most recently used first."""
+    """Every cache file and temporary under :func:`cache_dir`, most recently used first. Any file
+    is listed, whatever its trailer says (one that does not read is not ``complete``); a symlink
+    is listed, never followed."""
     folder = cache_dir()
     if not folder.is_dir():
         return []
     out = []
     for path in folder.iterdir():
-        if not path.is_file() or SUFFIX not in path.name:
+        try:
+            stat = path.lstat()
+        except OSError:  # removed meanwhile
             continue
-        stat = path.stat()
-        info = read_trailer(path) if path.name.endswith(SUFFIX) else None
+        if SUFFIX not in path.name or stat_module.S_ISDIR(stat.st_mode):
+            continue
+        regular = stat_module.S_ISREG(stat.st_mode)
+        info = read_trailer(path) if regular and path.name.endswith(SUFFIX) else None
         size = getattr(stat, "st_blocks", 0) * 512 or stat.st_size
-        if info is None:
+        examples = info.get("examples") if info is not None else None
+        if info is None or not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
             out.append(CacheFile(path, "", "", 0, size, stat.st_mtime, False))
         else:
-            out.append(CacheFile(path, str(info["root"]), str(info["kind"]), int(info["examples"]), size, stat.st_mtime, True))
+            out.append(CacheFile(path, cut(str(info.get("root", "?"))), cut(str(info.get("kind", "?"))), examples, size,
+                                 stat.st_mtime, True))
     return sorted(out, key=lambda f: -f.last_used)
-
-
 def clear_cache(older_than_days: float | None = None) -> list[CacheFile]:
     """Delete the cache files (only those last used more than ``older_than_days`` ago, when
     given) and leftover temporaries no build is writing. Returns what it deleted. A run that
@@ -295,13 +355,17 @@ def clear_cache(older_than_days: float | None = None) -> list[CacheFile]:
     for entry in list_cache():
         if entry.complete and cutoff is not None and entry.last_used > cutoff:
             continue
-        if not entry.complete:
+        if not entry.complete and _is_temporary(entry.path.name):
             slot = _slot_in(entry.path.name)
-            if slot is None or not _slot_free(slot):
+            if slot is not None and not _slot_free(slot):
                 continue  # a build under way
         entry.path.unlink(missing_ok=True)
         removed.append(entry)
     return removed
+
+
+def _is_temporary(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def _slot_in(name: str) -> str | None:

@@ -94,16 +94,17 @@ def decode_source(source: Source, skip_bad: bool = False) -> Decoded:
     if len(source.items) * source.item_bytes <= in_memory_limit():
         arrays, bad = _in_memory(source)
         return _result(source, arrays, bad, skip_bad, None)
-    fingerprint = cache.file_fingerprint(source.root, source.files)
+    fingerprint = cache.file_fingerprint(source.root, source.files, content=cache.verify_images())
     slot = cache.slot_of(source.kind, source.root, source.settings)
     path = cache.entry_path(source.kind, source.root, slot, fingerprint)
+    expected = cache.describe_source(source.kind, source.root, source.settings, source.names, fingerprint)
     with cache.slot_lock(slot):
-        entry = cache.open_entry(path)
+        entry = cache.open_entry(path, expected)
         if entry is None:
             cache.remove_leftovers(slot)
-            _build(source, path)
+            _build(source, path, expected)
             cache.remove_leftovers(slot, keep=path)
-            entry = cache.open_entry(path)
+            entry = cache.open_entry(path, expected)
             if entry is None:  # pragma: no cover - just written whole
                 raise DataError(f"the cache file {path} could not be read back")
     return _result(source, entry.arrays, entry.bad, skip_bad, path)
@@ -167,7 +168,7 @@ def _in_memory(source: Source) -> tuple[dict[str, torch.Tensor], list[tuple[int,
     return out, sorted(bad.items())
 
 
-def _build(source: Source, path: Path) -> None:
+def _build(source: Source, path: Path, expected: dict[str, Any]) -> None:
     """Decode ``source`` into the cache file ``path``: worker processes write a temporary that is
     renamed when whole; a full disk is refused before a pixel is decoded."""
     what = repr(str(source.root))
@@ -177,7 +178,7 @@ def _build(source: Source, path: Path) -> None:
     if not good:
         cache.check_space(path.parent, 0, what)
         with atomic_path(path) as tmp:
-            cache.write_trailer(tmp, 0, _info(source, {}, 0, bad, 0))
+            cache.write_trailer(tmp, 0, _info(expected, {}, 0, bad, 0, cache.data_checksum(tmp, 0)))
         return
     decoder = source.decoder(scanned)
     shapes = {name: (len(good), *shape) for name, shape in decoder.layout().items()}
@@ -196,15 +197,18 @@ def _build(source: Source, path: Path) -> None:
         channels = decoder.channels([notes[r] for r in rows])
         arrays, data_end = _compact(tmp, shapes, offsets, rows, channels)
         examples = len(rows) * next(iter(shapes.values()))[1]
-        cache.write_trailer(tmp, data_end, _info(source, arrays, examples, bad, data_end))
+        cache.write_trailer(tmp, data_end, _info(expected, arrays, examples, bad, data_end, cache.data_checksum(tmp, data_end)))
     print(f"ganzoo: decoded in {time.perf_counter() - started:.0f} s: {path}", file=sys.stderr, flush=True)
 
 
-def _info(source: Source, arrays: dict[str, tuple[int, tuple[int, ...]]], examples: int, bad: dict[int, str],
-          data_end: int) -> dict[str, Any]:
-    return {"format": cache.FORMAT, "kind": source.kind, "root": str(source.root.resolve()), "items": len(source.items),
-            "examples": examples, "settings": source.settings, "arrays": {k: [o, list(s)] for k, (o, s) in arrays.items()},
-            "bad": [[i, why] for i, why in sorted(bad.items())], "data_end": data_end, "created": time.time()}
+def _info(expected: dict[str, Any], arrays: dict[str, tuple[int, tuple[int, ...]]], examples: int, bad: dict[int, str],
+          data_end: int, checksum: str) -> dict[str, Any]:
+    """The trailer: what the source was (:func:`~ganzoo.data.decoded_cache.describe_source`), where
+    each array lies, the unusable items, and the pixel data's checksum."""
+    return {"format": cache.FORMAT, **expected, "examples": examples,
+            "arrays": {k: [o, list(s)] for k, (o, s) in arrays.items()},
+            "bad": [[i, why] for i, why in sorted(bad.items())], "data_end": data_end, "checksum": checksum,
+            "created": time.time()}
 
 
 def _compact(path: Path, shapes: dict[str, tuple[int, ...]], offsets: dict[str, int], rows: list[int],

@@ -21,10 +21,10 @@ from typing import Any, Mapping
 import torch
 
 from ganzoo.core.model import ModelCard, build_nets, count_parameters
-from ganzoo.errors import ConfigError, UnknownNameError, WeightsError
+from ganzoo.errors import ConfigError, UnknownNameError, WeightsError, shown
 from ganzoo.interop import pix2pix_unet, pytorch_examples_dcgan, srresnet
 from ganzoo.interop.conversion import Conversion, LayoutError
-from ganzoo.interop.output_file import check_new_file, publish
+from ganzoo.io.output_file import check_new_file, publish
 from ganzoo.io import weights
 from ganzoo.plugin.discovery import get_registry
 
@@ -60,7 +60,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise WeightsError(f"{path} is not a file" if path.exists() else f"{path} does not exist")
     if path.suffix == ".safetensors":
-        return weights.read_tensors(path)
+        return _real_only(path, weights.read_tensors(path))
     if not _looks_like_torch_save(path):
         raise WeightsError(f"{path} is not a PyTorch checkpoint (neither torch.save's zip archive nor a pickle); "
                            f"ganzoo convert reads .pth/.pt files saved by torch.save, or .safetensors")
@@ -82,6 +82,16 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
                            "torch.save(net.state_dict(), 'net.pth')")
     if all(key.startswith("module.") for key in state):
         state = {key[len("module."):]: value for key, value in state.items()}
+    return _real_only(path, state)
+
+
+def _real_only(path: Path, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state``, unless a tensor is complex: copied into a real parameter, torch would drop its
+    imaginary part with a warning."""
+    complex_ = next((key for key, value in state.items() if value.is_complex()), None)
+    if complex_ is not None:
+        raise WeightsError(f"{path}: the tensor {shown(complex_)} is complex ({state[complex_].dtype}); a GAN's weights are "
+                           "real numbers, and ganzoo never drops an imaginary part silently")
     return state
 
 

@@ -28,7 +28,7 @@ from torch import nn
 
 from ganzoo.core.model import GanModel, load_model
 from ganzoo.errors import ConfigError, GanzooError, MissingExtra, WeightsError
-from ganzoo.interop.output_file import check_new_file, publish
+from ganzoo.io.output_file import check_new_file, publish
 from ganzoo.io import weights
 from ganzoo.io.atomic import write_with
 from ganzoo.io.pretrained import resolve_weights

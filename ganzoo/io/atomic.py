@@ -16,6 +16,7 @@ import errno
 import os
 import re
 import signal
+import stat
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
@@ -60,6 +61,7 @@ def atomic_path(path: str | os.PathLike, exclusive: bool = False) -> Iterator[Pa
             if exclusive:
                 _publish_exclusively(tmp_path, path)
             else:
+                refuse_special(path)  # (again: something may have appeared there while this was written)
                 os.replace(tmp_path, path)
         except (FileExistsError, StorageError):  # FileExistsError: the exclusive publish found the name taken
             raise
@@ -130,6 +132,23 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], None], exclusiv
 
 
 # ---------------------------------------------------------------- paths checked before any work
+_SPECIAL = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO (named pipe)",
+            stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
+def refuse_special(path: str | os.PathLike) -> None:
+    """Refuse a ``path`` that exists and is neither a regular file nor a symlink (which a write
+    replaces, never follows): a device, a FIFO, a socket, a folder are never written over, even
+    with ``--force``."""
+    try:
+        kind = _SPECIAL.get(stat.S_IFMT(os.lstat(path).st_mode))
+    except OSError:  # nothing there (or nothing readable: the write itself will say)
+        return
+    if kind is not None:
+        raise StorageError(f"cannot write {path}: it is {kind}, not a regular file; ganzoo writes over regular files "
+                           "only, even with --force: choose another -o", errno.EEXIST, f"it is {kind}", str(path))
+
+
 def check_writable(path: str | os.PathLike, folder: bool = False) -> Path:
     """Refuse, up front, a file (``folder``: a folder) that could not be written at ``path``: one
     under a file, one whose name is longer than the filesystem allows, a folder where a file is

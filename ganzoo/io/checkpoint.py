@@ -82,7 +82,15 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    """Restore ``optimizer`` from a checkpoint's state; another optimizer's state (RMSprop's for
+    Adam: no ``betas``) is a ValueError naming the settings that differ, not a KeyError at the
+    first step."""
     groups = [dict(g, betas=tuple(g["betas"])) if "betas" in g else g for g in state["param_groups"]]
+    wanted = {key for group in optimizer.param_groups for key in group} - {"params"}
+    saved = {key for group in groups if isinstance(group, dict) for key in group} - {"params"}
+    if wanted - saved:
+        raise ValueError(f"its optimizer state lacks {', '.join(sorted(wanted - saved))} "
+                         f"(another optimizer than {type(optimizer).__name__})")
     optimizer.load_state_dict({"state": {int(k): v for k, v in state["state"].items()}, "param_groups": groups})
 
 

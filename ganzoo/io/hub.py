@@ -31,6 +31,7 @@ from typing import Any
 from ganzoo._version import __version__
 from ganzoo.errors import GanzooError, WeightsError
 from ganzoo.io.home import offline
+from ganzoo.io.hub_answers import HubAnswerRefused, checked_answers
 from ganzoo.io.model_card import SAMPLE_FILE, describe
 from ganzoo.io.run_folder import GENERATOR_FILE
 
@@ -153,9 +154,12 @@ def download(ref: HubRef | str, *, progress: bool | None = None) -> Path:
     where = endpoint()
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        found = hub.hf_hub_download(ref.repo_id, ref.filename, revision=ref.revision, cache_dir=cache, endpoint=where,
-                                    library_name="ganzoo", library_version=__version__,
-                                    **({} if show else {"tqdm_class": _quiet_bar()}))
+        with checked_answers(cache):  # no header value becomes a path unchecked; the library's logs quiet
+            found = hub.hf_hub_download(ref.repo_id, ref.filename, revision=ref.revision, cache_dir=cache, endpoint=where,
+                                        library_name="ganzoo", library_version=__version__,
+                                        **({} if show else {"tqdm_class": _quiet_bar()}))
+    except HubAnswerRefused as exc:
+        raise WeightsError(f"cannot download {ref} from {where}: {exc}") from None
     except errors.RevisionNotFoundError:
         raise WeightsError(f"{ref}: the repository {ref.repo_id!r} on {where} has no revision {ref.revision!r}") from None
     except errors.GatedRepoError:
@@ -173,7 +177,7 @@ def download(ref: HubRef | str, *, progress: bool | None = None) -> Path:
     except (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled) as exc:
         raise WeightsError(f"cannot download {ref}: the Hub at {where} cannot be reached and the file is not in the "
                            f"cache ({_cause(exc)})") from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: the library refusing an answer it cannot use
         raise WeightsError(f"cannot download {ref} from {where}: {_one_line(exc)}") from None
     except Exception as exc:  # noqa: BLE001 - the HTTP client's own errors (a proxy that refuses, ...)
         if not _from_http_client(exc):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -30,6 +31,7 @@ PIPELINE_TAGS = {"noise": "unconditional-image-generation", "class": "unconditio
 DEFAULT_LICENSE = "other"
 #: The sample grid's name in the repository (the card shows it).
 SAMPLE_FILE = "sample.png"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _LICENSE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,63}")
 
 
@@ -69,8 +71,9 @@ def describe(source: str | os.PathLike, repo_id: str, *, revision: str | None = 
     if path.is_dir():
         run_dir: Path | None = path
         weights = run_folder.generator_file(path)
-        if not weights.is_file():
+        if not os.path.lexists(weights):
             raise GanzooError(f"{path} holds no {run_folder.GENERATOR_FILE}: push a finished run folder or a weights file")
+        weights = regular_inside(path, weights)
     elif path.is_file():
         weights = path
         run_dir = path.parent if (path.parent / run_folder.CONFIG_FILE).is_file() else None
@@ -110,13 +113,38 @@ def _sample_of(run_dir: Path | None, explicit: str | os.PathLike | None) -> Path
     """The sample grid to show: the one given, else the run's last ``samples/step-*.png``."""
     if explicit is not None:
         picture = Path(explicit).expanduser()
-        if not picture.is_file() or picture.suffix.lower() != ".png":
+        if not picture.is_file() or picture.suffix.lower() != ".png" or not _is_png(picture):
             raise GanzooError(f"--sample {str(picture)!r} is not a PNG file")
         return picture
     if run_dir is None:
         return None
     grids = sorted((run_dir / run_folder.SAMPLES_DIR).glob("step-*.png"))
-    return grids[-1] if grids else None
+    if not grids:
+        return None
+    picture = regular_inside(run_dir, grids[-1])
+    if not _is_png(picture):
+        raise GanzooError(f"{picture} is not a PNG file (its first bytes say otherwise); remove it or give --sample PNG")
+    return picture
+
+
+def regular_inside(run_dir: Path, path: Path) -> Path:
+    """``path`` when it is a regular file inside ``run_dir`` (no symlink on the way out): what a
+    push may upload from a run folder, so a link there never publishes a file from elsewhere."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        raise GanzooError(f"cannot read {path}: {exc.strerror or exc}") from None
+    inside = run_dir.resolve() in path.resolve().parents
+    if not stat.S_ISREG(mode) or not inside:
+        what = "a symlink" if stat.S_ISLNK(mode) else "not a regular file" if not stat.S_ISREG(mode) else "outside the run folder"
+        raise GanzooError(f"{path} is {what}: push uploads only regular files inside the run folder {run_dir}; "
+                          "replace it with the file itself (or push a weights file with --sample PNG)")
+    return path
+
+
+def _is_png(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
 
 
 # ---------------------------------------------------------------- the text

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.errors import UnknownNameError, WeightsError
+from ganzoo.errors import StorageError, UnknownNameError, WeightsError, cut, shown
 from ganzoo.io import hub
 from ganzoo.io.download import RemoteFile, download, format_size, sha256_of, store  # noqa: F401 (format_size, sha256_of: imported from here too)
 from ganzoo.io.download import verify as _verify_remote
@@ -93,8 +93,11 @@ def resolve_weights(name_or_path: str | os.PathLike, *, progress: bool | None = 
     if hub.is_hub_url(text):
         return hub.download(hub.parse(text), progress=progress)
     path = Path(text).expanduser()
-    if path.exists():
-        return path
+    try:
+        if path.exists():
+            return path
+    except OSError as exc:  # a name longer than the filesystem allows: one line, the path cut to a path's length
+        raise StorageError.of(exc, cut(text, PATH_SHOWN), "read") from None
     if registry is None:
         from ganzoo.plugin.discovery import get_registry
 
@@ -102,8 +105,12 @@ def resolve_weights(name_or_path: str | os.PathLike, *, progress: bool | None = 
     if text in registry.weights:
         return fetch(registry.pretrained(text), progress=progress)
     if _looks_like_path(text):
-        raise WeightsError(f"weights file {text!r} does not exist")
+        raise WeightsError(f"weights file {shown(text)} does not exist")
     raise UnknownNameError(_unknown_message(text, registry))
+
+
+#: The longest path an error repeats whole (PATH_MAX on Linux); a longer "path" is cut.
+PATH_SHOWN = 4096
 
 
 def _looks_like_path(text: str) -> bool:
@@ -119,7 +126,7 @@ def _unknown_message(text: str, registry: Registry) -> str:
             return f"{text!r} is a model, not weights; its pretrained weights: {', '.join(map(repr, own))} ({listing})"
         return (f"{text!r} is a model, not weights, and no pretrained weights of it are registered; "
                 f"`ganzoo run {text}` trains some ({listing})")
-    return f"no weights file or pretrained weights called {text!r}{suggest(text, sorted(registry.weights.specs))}; {listing}"
+    return f"no weights file or pretrained weights called {shown(text)}{suggest(text, sorted(registry.weights.specs))}; {listing}"
 
 
 def fetch(spec: WeightsSpec, *, progress: bool | None = None) -> Path:

@@ -1,10 +1,13 @@
 """``ganzoo install`` / ``ganzoo uninstall``: pip in this interpreter, with ganzoo's own stack pinned.
 
 A plugin distribution may declare any requirements; installing it must never downgrade or
-replace ganzoo, torch or torchvision (a torch that another plugin silently swapped breaks every
-model). So pip runs with ``--constraint`` on a temporary file that pins each of them to the
-version installed now (``ganzoo==0.2.0.dev0`` for an editable checkout too: pip keeps an installed
-editable distribution that satisfies the pin). pip resolves everything before it installs
+replace ganzoo or anything ganzoo runs on (a torch that another plugin silently swapped breaks
+every model; so does a pluggy). So pip runs with ``--constraint`` on a temporary file that pins
+every installed distribution of ganzoo's requirement closure (:func:`closure`: ganzoo, what it
+requires, what those require, extras and markers included, as far as it is installed) to the
+version installed now (``ganzoo==0.2.0.dev0`` for an editable checkout too: pip keeps an
+installed editable distribution that satisfies the pin). The plugin's other dependencies install
+freely. pip resolves everything before it installs
 anything, so a plugin that conflicts with a pin fails in resolution and changes nothing; its
 multi-line report is reduced to one line naming the requirement. Torch-free: metadata and a
 subprocess only.
@@ -45,6 +48,8 @@ class Installed:
     name: str
     version: str
     plugins: tuple[str, ...]
+    #: The normalised names of the distributions it requires (every extra and marker).
+    requires: tuple[str, ...] = ()
 
 
 def installed() -> dict[str, Installed]:
@@ -56,14 +61,24 @@ def installed() -> dict[str, Installed]:
         if not name or _normalize(name) in found:
             continue
         plugins = tuple(sorted(ep.name for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP))
-        found[_normalize(name)] = Installed(name, dist.version, plugins)
+        requires = tuple(sorted({_requirement_name(r) for r in dist.requires or ()}))
+        found[_normalize(name)] = Installed(name, dist.version, plugins, requires)
     return found
 
 
+def closure(dists: dict[str, Installed]) -> list[str]:
+    """ganzoo's requirement closure among the installed ``dists``: :data:`PROTECTED` first, then
+    everything they require, transitively, by normalised name."""
+    seen = [name for name in PROTECTED if name in dists]
+    for name in seen:  # grows while it is walked
+        seen += [req for req in dists[name].requires if req in dists and req not in seen]
+    return seen
+
+
 def pins(dists: dict[str, Installed] | None = None) -> list[str]:
-    """``NAME==VERSION`` for each of :data:`PROTECTED` that is installed."""
+    """``NAME==VERSION`` for every installed distribution of ganzoo's requirement closure."""
     dists = installed() if dists is None else dists
-    return [f"{name}=={dists[name].version}" for name in PROTECTED if name in dists]
+    return [f"{name}=={dists[name].version}" for name in closure(dists)]
 
 
 def changed(before: dict[str, Installed], after: dict[str, Installed]) -> list[Installed]:
@@ -139,7 +154,7 @@ def failure_line(output: str, dists: dict[str, Installed]) -> str:
         pinned = _pinned_by(requirement, dists)
         if pinned:
             return (f"{dist} {version} requires {requirement}, but {pinned} is installed and pinned "
-                    f"(ganzoo install never replaces {', '.join(PROTECTED)})")
+                    f"(ganzoo install never replaces ganzoo or anything it runs on)")
     if conflicts:
         dist, version, requirement = conflicts[0]
         return f"{dist} {version} requires {requirement}, which conflicts with another requirement"
@@ -155,9 +170,14 @@ def failure_line(output: str, dists: dict[str, Installed]) -> str:
 
 
 def _pinned_by(requirement: str, dists: dict[str, Installed]) -> str:
-    """``torch 2.14.1`` when ``requirement`` names a protected distribution, else ""."""
-    name = _normalize(re.split(r"[\s\[<>=!~;(@]", requirement.strip(), maxsplit=1)[0])
-    return f"{dists[name].name} {dists[name].version}" if name in PROTECTED and name in dists else ""
+    """``torch 2.14.1`` when ``requirement`` names a pinned distribution (:func:`closure`), else ""."""
+    name = _requirement_name(requirement)
+    return f"{dists[name].name} {dists[name].version}" if name in closure(dists) else ""
+
+
+def _requirement_name(requirement: str) -> str:
+    """The normalised distribution name of a requirement (``pluggy>=1; python_version<'4'`` -> ``pluggy``)."""
+    return _normalize(re.split(r"[\s\[<>=!~;(@]", requirement.strip(), maxsplit=1)[0])
 
 
 def pip_uninstall(names: Sequence[str], echo: Callable[[str], None] = lambda line: None) -> list[Installed]:

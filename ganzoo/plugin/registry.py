@@ -12,7 +12,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Generic, Iterator, TypeVar
 
-from ganzoo.errors import UnknownNameError
+from ganzoo.errors import SHOWN_LENGTH, UnknownNameError, shown
 from ganzoo.plugin.specs import (MODEL_CHECKS, ArchitectureSpec, DatasetSpec, LossSpec, ModelSpec, Spec, WeightsSpec,
                                  resolve)
 
@@ -33,6 +33,8 @@ class ConflictError(Exception):
 
 def suggest(name: str, candidates: list[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidates, or an empty string."""
+    if len(name) > SHOWN_LENGTH:  # no name is that long; comparing it with every candidate would only take time
+        return ""
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
     if not close:
         return ""
@@ -61,7 +63,7 @@ class Table(Generic[S]):
         except KeyError:
             known = sorted(self.specs)
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}{suggest(name, known)}; `{list_command(self.kind)}` shows them all"
+                f"unknown {self.kind} {shown(name)}{suggest(name, known)}; `{list_command(self.kind)}` shows them all"
             ) from None
 
     def remove(self, name: str) -> None:
@@ -143,7 +145,7 @@ class Registry:
         # a model and its architecture often share a name: suggest each name once
         everything = list(dict.fromkeys(n for t in tables for n in t.specs))
         # (the wording predates pretrained weights; their names are among the suggestions)
-        raise UnknownNameError(f"no model, architecture, loss or dataset is called {name!r}{suggest(name, everything)}")
+        raise UnknownNameError(f"no model, architecture, loss or dataset is called {shown(name)}{suggest(name, everything)}")
 
     def broken_references(self, model: ModelSpec) -> str | None:
         """Why a model cannot be built from what is registered, or None."""

@@ -10,11 +10,14 @@ without pyplot: a bare ``Figure`` renders with Agg, whatever backend the user ha
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from ganzoo.errors import GanzooError, MissingExtra
-from ganzoo.io.atomic import check_writable, write_with
+from ganzoo.io.atomic import write_with
+from ganzoo.io import run_folder
+from ganzoo.io.output_file import check_new_file, publish
 from ganzoo.report.run_records import RunRecords, Series, read_run
 
 #: Histograms shown per run (evenly spaced over the run, the first and last included).
@@ -45,16 +48,15 @@ def plot_runs(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike =
         raise GanzooError(f"smoothing must be a number in [0, 1), got {smoothing}")
     if output.suffix.lower() != ".png":
         raise GanzooError(f"-o names the PNG file to write, e.g. report.png; got {str(output)!r}")
-    check_writable(output)
-    if output.exists() and not force:
-        raise GanzooError(f"{output} exists already; choose another -o or pass --force to overwrite")
+    check_new_file(output, force)
     MissingExtra.require("matplotlib", "plot", "ganzoo plot")
     runs = [read_run(d) for d in run_dirs]
+    for run in runs:
+        if run.skipped:
+            print(f"ganzoo: {run.run_dir}: skipped {run.skipped} line(s) or value(s) of {run_folder.METRICS_FILE} that are "
+                  "not finite numbers in range (or not of the shape ganzoo writes)", file=sys.stderr, flush=True)
     figure = draw(runs, smoothing)
-    try:
-        write_with(output, lambda tmp: figure.savefig(tmp, format="png", dpi=100), exclusive=not force)
-    except FileExistsError:
-        raise GanzooError(f"{output} was written by someone else meanwhile; choose another -o or pass --force") from None
+    publish(output, force, lambda: write_with(output, lambda tmp: figure.savefig(tmp, format="png", dpi=100), exclusive=not force))
     return output
 
 

@@ -1,9 +1,15 @@
 """What a run folder recorded, read back for plotting: its settings, the lines of
-``metrics.jsonl`` sorted by kind, and its sample grids. Nothing here runs a model."""
+``metrics.jsonl`` sorted by kind, and its sample grids. Nothing here runs a model.
+
+Every field is type-checked: a step is a whole number from 0 to :data:`MAX_STEP`, a scalar a
+finite number within :data:`MAX_VALUE`, ``eval`` a table, a histogram numbers of the right
+count; anything else (``1e308``, a 400-digit step, string counts) is skipped and counted in
+:attr:`RunRecords.skipped`, never plotted and never a traceback."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +20,11 @@ from ganzoo.io import run_folder
 
 #: Scalars of a loss line, in the order they are plotted.
 LOSS_KEYS = ("d_loss", "g_loss", "images_per_sec")
+#: The largest step and the largest magnitude of a value that are plotted (beyond: absurd, skipped).
+MAX_STEP = 10**12
+MAX_VALUE = 1e12
+#: The most bins a histogram may have (ganzoo writes a few dozen).
+MAX_BINS = 10_000
 
 
 @dataclass
@@ -38,6 +49,9 @@ class RunRecords:
     scalars: dict[str, Series]
     histograms: list[tuple[int, dict[str, Any]]]
     grids: list[tuple[int, Path]]
+    #: Lines and values of ``metrics.jsonl`` left out: not JSON objects with a step, or values
+    #: that are not finite numbers in range, or histograms of the wrong shape.
+    skipped: int = 0
 
     @property
     def title(self) -> str:
@@ -58,35 +72,57 @@ def read_run(run_dir: str | os.PathLike) -> RunRecords:
     config = run_folder.read_config(run_dir)  # "not a ganzoo run folder" for anything else
     scalars: dict[str, Series] = {}
     histograms: list[tuple[int, dict[str, Any]]] = []
-    for record in _records(run_dir / run_folder.METRICS_FILE):
+    records, skipped = _records(run_dir / run_folder.METRICS_FILE)
+
+    def scalar(name: str, value: Any) -> None:
+        nonlocal skipped
+        if _is_number(value):
+            scalars.setdefault(name, Series()).add(step, float(value))
+        else:
+            skipped += 1
+
+    for record in records:
         step = record["step"]
         for key in LOSS_KEYS:
-            if _is_number(record.get(key)):
-                scalars.setdefault(key, Series()).add(step, float(record[key]))
-        for key, value in (record.get("eval") or {}).items():
-            if _is_number(value):
-                scalars.setdefault(f"eval/{key}", Series()).add(step, float(value))
-        if _is_histogram(record.get(run_folder.HISTOGRAM_RECORD)):
-            histograms.append((step, record[run_folder.HISTOGRAM_RECORD]))
+            if key in record:
+                scalar(key, record[key])
+        found = record.get("eval")
+        if isinstance(found, dict):
+            for key, value in found.items():
+                scalar(f"eval/{str(key)[:80]}", value)
+        elif found is not None:
+            skipped += 1
+        histogram = record.get(run_folder.HISTOGRAM_RECORD)
+        if _is_histogram(histogram):
+            histograms.append((step, histogram))
+        elif histogram is not None:
+            skipped += 1
     grids = _grids(run_dir / run_folder.SAMPLES_DIR)
     if not scalars and not grids:
         raise RunFolderError(f"{run_dir} has recorded nothing to plot yet (no lines in {run_folder.METRICS_FILE}, "
                              f"no sample grids); plot it after its first --log-every step")
-    return RunRecords(run_dir, config, scalars, histograms, grids)
+    return RunRecords(run_dir, config, scalars, histograms, grids, skipped)
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
+def _records(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The lines of ``metrics.jsonl`` that are objects with a step, by step, and how many are not."""
     if not path.is_file():
-        return []
-    out = []
+        return [], 0
+    out, skipped = [], 0
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # a line a crash cut short, or nested beyond reason
+            skipped += 1
             continue
-        if isinstance(record, dict) and isinstance(record.get("step"), int):
+        step = record.get("step") if isinstance(record, dict) else None
+        if isinstance(step, int) and not isinstance(step, bool) and 0 <= step <= MAX_STEP:
             out.append(record)
-    return sorted(out, key=lambda r: r["step"])
+        else:
+            skipped += 1
+    return sorted(out, key=lambda r: r["step"]), skipped
 
 
 def _grids(folder: Path) -> list[tuple[int, Path]]:
@@ -100,7 +136,13 @@ def _grids(folder: Path) -> list[tuple[int, Path]]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+    """A finite number within :data:`MAX_VALUE` (an int of 400 digits is not: it has no float)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= MAX_VALUE
+    except OverflowError:
+        return False
 
 
 def _is_histogram(value: Any) -> bool:
@@ -108,5 +150,7 @@ def _is_histogram(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
     edges, real, fake = value.get("edges"), value.get("real"), value.get("fake")
-    return (isinstance(edges, list) and len(edges) >= 2 and all(_is_number(e) for e in edges)
-            and all(isinstance(side, list) and len(side) == len(edges) - 1 for side in (real, fake)))
+    return (isinstance(edges, list) and 2 <= len(edges) <= MAX_BINS + 1 and all(_is_number(e) for e in edges)
+            and all(a <= b for a, b in zip(edges, edges[1:]))
+            and all(isinstance(side, list) and len(side) == len(edges) - 1
+                    and all(_is_number(c) and c >= 0 for c in side) for side in (real, fake)))

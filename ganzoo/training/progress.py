@@ -53,7 +53,9 @@ class Progress:
 
     def warn(self, message: str) -> None:
         if self.live:
-            self.bar.console.print(f"[yellow]warning:[/] {message}")
+            from rich.text import Text
+
+            self.bar.console.print(Text.assemble(("warning:", "yellow"), f" {message}"))
         else:
             print(f"ganzoo: warning: {message}", file=sys.stderr, flush=True)
 

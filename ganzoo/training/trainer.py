@@ -540,8 +540,12 @@ class Trainer:
         metric lines logged after it."""
         cfg, main = self.config, self.dist.is_main
         if not self.resume and main:
+            asked = self.run_dir
             self.run_dir = run_folder.create_run_dir(self.run_dir, next_free=self.next_free_name and self.dist.world_size == 1,
                                                      config=cfg.to_dict())
+            if self.run_dir != asked:  # another run claimed the default name since it was announced
+                print(f"ganzoo: {asked} was taken meanwhile by another run: training into {self.run_dir}",
+                      file=sys.stderr, flush=True)
             self._held.enter_context(run_folder.locked(self.run_dir))
         self.opened = not self.resume  # a resumed run: once it knows its checkpoint
         if self.resume and main:

@@ -421,3 +421,14 @@ def test_an_atomic_write_on_a_full_disk_raises_a_storage_error_and_keeps_the_old
     assert str(caught.value) == f"cannot write {target}: no space left on device"
     assert target.read_text() == "old"
     assert_no_temporaries(small_disk.root)
+
+
+def test_a_dataset_folder_name_too_long_is_one_error_line_after_one_status_line(tmp_path, capfd):
+    """The status line is not wrapped at the console's width, and the failure is the one error line."""
+    from ganzoo.cli.main import main
+
+    long = tmp_path / ("d" * 300)
+    assert main(["run", "dcgan", "--dataset", f"folder:{long}", "--steps", "1", "--out", str(tmp_path / "run")]) != 0
+    lines = capfd.readouterr().err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("training dcgan on folder:") and lines[1].startswith("ganzoo: error: "), lines
+    assert "longer than the filesystem allows" in lines[1]

@@ -86,6 +86,21 @@ def test_two_runs_started_together_take_two_default_folders(tmp_path):
     assert all((tmp_path / "runs" / f / "generator.safetensors").is_file() for f in folders)
 
 
+def test_a_default_name_taken_after_it_was_announced_is_said_in_one_line(tmp_path, monkeypatch, capfd):
+    """Two runs started together both announce ``runs/dcgan-digits``; the one that finds it taken
+    says where it trains instead (this plays the other run by taking the name between the two)."""
+    monkeypatch.chdir(tmp_path)
+    from ganzoo.api import plan_run
+
+    plan = plan_run("dcgan", steps=1, **TINY)
+    announced = plan.run_dir
+    run_folder.create_run_dir(announced, next_free=True)  # the other run, first
+    result = plan.fit(progress=False)
+    assert result.run_dir == announced.with_name(announced.name + "-2")
+    err = capfd.readouterr().err
+    assert f"{announced} was taken meanwhile by another run: training into {result.run_dir}" in err
+
+
 def test_exclusive_writes_never_replace_a_file(tmp_path):
     path = tmp_path / "grid.png"
     path.write_bytes(b"someone else's")

@@ -265,3 +265,23 @@ def test_a_checkpoint_far_larger_than_its_run_is_refused(tmp_path, monkeypatch):
         checkpoint.read_checkpoint(tmp_path / "run", like={"generator": {"w": torch.ones(2)}})
     assert_one_line(caught.value, str(path), "more than the 32 a checkpoint of this run can hold")
     assert checkpoint.read_checkpoint(tmp_path / "run", like={"generator": {"w": torch.zeros(2)}, "extra": torch.ones(1000)})["step"] == 1
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_a_complex_tensor_is_refused_by_convert_not_cut_to_its_real_part(tmp_path, suffix, capfd):
+    """A peer checkpoint with a complex tensor: one line naming it, nothing written (torch would
+    drop the imaginary part with a warning)."""
+    from tests.interop import peers
+
+    state = peers.ExamplesGenerator(nz=12, ngf=4, nc=3).state_dict()
+    state["main.0.weight"] = state["main.0.weight"].to(torch.complex64) * (1 + 1j)
+    path = tmp_path / f"netG{suffix}"
+    if suffix == ".pth":
+        torch.save(state, path)
+    else:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    out = tmp_path / "g.safetensors"
+    assert main(["convert", str(path), "-o", str(out)]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "main.0.weight" in err and "complex" in err, err
+    assert not out.exists()

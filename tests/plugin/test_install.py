@@ -1,10 +1,8 @@
 """``ganzoo install`` / ``uninstall`` and ``ganzoo new-plugin``.
 
 The slow tests run real pip installs of small distributions built in ``tmp_path``, through the
-real CLI, in a throwaway virtual environment layered over this one: made with ``--without-pip``
-(a fraction of a second), its site folder holds a ``.pth`` that adds this environment's site
-folder (torch, pip, setuptools, the editable ganzoo). ``ganzoo install`` runs pip in *its*
-interpreter, so whatever pip installs lands in the throwaway environment and vanishes with
+real CLI, in a throwaway virtual environment layered over this one
+(:mod:`tests.helpers.pip_envs`): whatever pip installs lands there and vanishes with
 ``tmp_path``, and pip cannot remove anything of this environment ("outside environment"). Unlike
 the example plugin's ``pip install --target`` this keeps pip's view of what is installed (the
 pins must meet the installed torch), which is the point of these tests.
@@ -16,8 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -31,6 +27,7 @@ from ganzoo.plugin.install import failure_line, installed, pins, pip_uninstall
 from ganzoo.plugin.template import PluginNames, render
 
 from tests.helpers import did_you_mean
+from tests.helpers.pip_envs import gz, layered_venv, make_dist, pip_list
 
 CONFLICT_REPORT = """\
 Processing ./conf
@@ -48,7 +45,9 @@ ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/
 # ---------------------------------------------------------------- fast: the rules
 def test_pins_name_the_installed_versions() -> None:
     dists = installed()
-    assert pins(dists) == [f"{name}=={dists[name].version}" for name in ("ganzoo", "torch", "torchvision")]
+    found = pins(dists)
+    assert found[:3] == [f"{name}=={dists[name].version}" for name in ("ganzoo", "torch", "torchvision")]
+    assert f"pluggy=={dists['pluggy'].version}" in found and f"numpy=={dists['numpy'].version}" in found
 
 
 def test_conflict_with_a_pin_is_one_line_naming_the_requirement() -> None:
@@ -140,40 +139,7 @@ def test_install_removes_only_the_build_leftovers_it_made(tmp_path: Path) -> Non
 @pytest.fixture
 def venv(tmp_path: Path) -> Path:
     """A throwaway environment over this one (see the module docstring); its python."""
-    root = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
-    python = root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    ours = sysconfig.get_paths()["purelib"]
-    Path(site, "_ganzoo_dev.pth").write_text(f"import site; site.addsitedir({ours!r})\n", encoding="utf-8")
-    return python
-
-
-def gz(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """The real CLI in the throwaway environment (GANZOO_LOAD_PLUGINS unset there: every plugin loads)."""
-    env = {k: v for k, v in os.environ.items() if k != "GANZOO_LOAD_PLUGINS"}
-    return subprocess.run([str(python), "-m", "ganzoo", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**env, "COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"}, timeout=600)
-
-
-def pip_list(python: Path) -> dict[str, str]:
-    out = subprocess.run([str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
-                         capture_output=True, text=True, check=True, timeout=300).stdout
-    return {d["name"]: d["version"] for d in json.loads(out)}
-
-
-def make_dist(folder: Path, dist: str, requires: list[str], entry_point: str | None) -> Path:
-    """A tiny source distribution: one empty package, maybe one ``ganzoo`` entry point."""
-    package = dist.replace("-", "_")
-    (folder / package).mkdir(parents=True)
-    (folder / package / "__init__.py").write_text("", encoding="utf-8")
-    entry = f'[project.entry-points.ganzoo]\n{entry_point} = "{package}"\n' if entry_point else ""
-    (folder / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n'
-        f'[project]\nname = "{dist}"\nversion = "0.1"\ndependencies = {json.dumps(requires)}\n{entry}'
-        f'[tool.setuptools]\npackages = ["{package}"]\n', encoding="utf-8")
-    return folder
+    return layered_venv(tmp_path / "venv")
 
 
 OFFLINE = ("--no-index", "--no-build-isolation")
