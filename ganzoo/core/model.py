@@ -441,7 +441,9 @@ class GanModel(nn.Module):
         side = tile or self.default_tile()
         # a pass holds at most side x side input pixels: fewer images (or tiles) a call when they are large
         per_call = max(1, min(batch_size, side * side // (min(side, batch.shape[-2]) * min(side, batch.shape[-1]))))
-        if margin is None:  # a net that sees the whole image: tiles can only be blended
+        if margin is None and max(batch.shape[-2:]) <= side:  # a net that sees the whole image, and it fits: one pass
+            return tiling.tiled(run, batch, side, 0, scale=scale, batch_size=per_call, blend=False)
+        if margin is None:  # a net that sees the whole image, larger than a tile: tiles can only be blended
             return tiling.tiled(run, batch, side, side // 4, scale=scale, batch_size=per_call, blend=True)
         if max(batch.shape[-2:]) > side and side <= 2 * margin:
             raise ConfigError(f"tile must be larger than {2 * margin} pixels for model {self.card.model!r} (twice the "
