@@ -79,9 +79,9 @@ ENTRIES = [
     },
     {
         "name": "srresnet.photos-sr",
-        "summary": "SRResNet x4 (width 32, 8 blocks, no BN) predicting the residual over bicubic, MSE, 500 steps on 64 px crops of the training photographs, EMA 0.999",
-        "command": "ganzoo --threads 1 run srresnet --seed 0",
-        "bars": [{"metric": "psnr", "over": "baseline", "at_least": 0.5}, {"metric": "worst_margin_psnr", "at_least": 0.0}],
+        "summary": "SRResNet x4 (width 32, 8 blocks, no BN) predicting the residual over bicubic, MSE, 2,000 steps on 64 px crops of the training photographs (each turned by one of 8 symmetries), lr falling over the second half, EMA 0.999",
+        "command": "ganzoo --threads 1 run srresnet --steps 2000 --set lr_decay=0.5 --seed 0",
+        "bars": [{"metric": "psnr", "over": "baseline", "at_least": 0.65}, {"metric": "worst_margin_psnr", "at_least": 0.0}],
         "license": PHOTO_LICENSE,
     },
     {
