@@ -11,7 +11,7 @@ def test_every_headline_and_best_by_name_is_registered_with_its_direction():
     lower = {n for n, m in names.METRICS.items() if not m.higher_is_better}
     assert lower >= {"fd_digits", "kid_digits", "fd_fashion", "kid_fashion", "fid", "kid", "l1", "class_share_max"}
     assert {n for n in lower if not n.startswith("classical_")} == {
-        "fd_digits", "kid_digits", "fd_fashion", "kid_fashion", "fid", "kid", "l1", "class_share_max"}
+        "fd_digits", "kid_digits", "fd_fashion", "kid_fashion", "fid", "kid", "l1", "class_share_max", "cycle_l1"}
     assert names.label("fd_digits") == "FD-digits" and names.label("from_a_plugin") == "from_a_plugin"
 
 

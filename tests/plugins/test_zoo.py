@@ -23,10 +23,11 @@ NAMES = [entry["name"] for entry in MANIFEST]
 def test_the_zoo_ships_the_promised_entries() -> None:
     assert {"dcgan.digits", "wgan-gp.digits", "cgan.digits"} <= set(NAMES)
     # the textbook's data for every kind of model the zoo ships on it (issue 23)
-    assert {"dcgan.fashion-mnist", "cgan.fashion-mnist", "acgan.fashion-mnist", "pix2pix.edges2fashion"} <= set(NAMES)
+    assert {"dcgan.fashion-mnist", "cgan.fashion-mnist", "acgan.fashion-mnist", "pix2pix.edges2fashion",
+            "cyclegan.sneakers2boots"} <= set(NAMES)
     tasks = {get_registry().architecture(get_registry().model(get_registry().pretrained(n).model).architecture).task for n in NAMES}
     # the paired entry is edges2fashion: pix2pix.noisy2photos left the zoo (nl-means beat it on every held-out photograph)
-    assert tasks == {"noise", "class", "paired", "superres"}
+    assert tasks == {"noise", "class", "paired", "superres", "unpaired"}
     assert "pix2pix.noisy2photos" not in NAMES
 
 

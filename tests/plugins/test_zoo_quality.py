@@ -19,7 +19,7 @@ from tests.helpers import REPO
 
 MANIFEST = json.loads((REPO / "plugins" / "zoo" / "zoo.json").read_text())
 #: Entries measured on Fashion-MNIST's real test split, which is installed (CI: .ci/run) rather than shipped.
-FASHION_DATASETS = ("fashion-mnist", "edges2fashion")
+FASHION_DATASETS = ("fashion-mnist", "edges2fashion", "sneakers2boots")
 
 
 def skip_unless_data_is_here(entry: dict) -> None:
