@@ -16,9 +16,10 @@ import errno
 import os
 import re
 import signal
+import threading
 import stat
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from ganzoo.errors import ConfigError, StorageError
 
@@ -41,16 +42,18 @@ def atomic_path(path: str | os.PathLike, exclusive: bool = False) -> Iterator[Pa
 
     _refuse_bad_faults()
     path = Path(path)
+    tmp_path: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:_TMP_NAME_PART]}.", suffix=".tmp", dir=path.parent)
-    except FileExistsError:  # the folder to write in is a file
-        raise StorageError.of(NotADirectoryError(errno.ENOTDIR, "", str(path.parent)), path) from None
-    except OSError as exc:
-        raise StorageError.of(exc, path) from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
+        with _interrupts_held():  # a Ctrl-C between making the temporary and knowing its name would leave it behind
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:_TMP_NAME_PART]}.", suffix=".tmp", dir=path.parent)
+            except FileExistsError:  # the folder to write in is a file
+                raise StorageError.of(NotADirectoryError(errno.ENOTDIR, "", str(path.parent)), path) from None
+            except OSError as exc:
+                raise StorageError.of(exc, path) from None
+            os.close(fd)
+            tmp_path = Path(tmp)
         try:
             yield tmp_path
             _strike(path.name, tmp_path)
@@ -74,7 +77,27 @@ def atomic_path(path: str | os.PathLike, exclusive: bool = False) -> Iterator[Pa
             raise StorageError.of(failure, path) from None
         _fsync_dir(path.parent)
     finally:
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """A Ctrl-C (SIGINT) during the block held back and handled as usual when it ends. Only the
+    main thread runs Python's signal handlers; a handler that is not a Python function (ignore,
+    or the default that ends the process) is left alone."""
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[Any] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            previous(signal.SIGINT, caught[0])
 
 
 def _os_error_in(exc: Exception) -> OSError | None:
